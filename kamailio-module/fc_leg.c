@@ -1,0 +1,132 @@
+/* fc_leg.c — shared-memory table of call legs (see fc_leg.h). A fixed array
+ * of buckets, each a singly linked list with its own lock. */
+#include "fc_leg.h"
+
+#include <string.h>
+
+#include "../../core/mem/shm_mem.h"
+#include "../../core/hashes.h"
+#include "../../core/dprint.h"
+
+#define FC_BUCKETS 4096
+
+typedef struct fc_bucket {
+	gen_lock_t lock;
+	fc_leg *head;
+} fc_bucket;
+
+static fc_bucket *buckets;
+static int *leg_count;
+
+static unsigned int bucket_of(const char *sid)
+{
+	str s = {(char *)sid, (int)strlen(sid)};
+	return core_hash(&s, NULL, FC_BUCKETS);
+}
+
+int fc_leg_init(void)
+{
+	buckets = shm_malloc(sizeof(fc_bucket) * FC_BUCKETS);
+	leg_count = shm_malloc(sizeof(int));
+	if (!buckets || !leg_count) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
+	memset(buckets, 0, sizeof(fc_bucket) * FC_BUCKETS);
+	*leg_count = 0;
+	for (int i = 0; i < FC_BUCKETS; i++)
+		if (!lock_init(&buckets[i].lock))
+			return -1;
+	return 0;
+}
+
+void fc_leg_destroy(void)
+{
+	if (!buckets)
+		return;
+	for (int i = 0; i < FC_BUCKETS; i++) {
+		fc_leg *l = buckets[i].head;
+		while (l) {
+			fc_leg *n = l->next;
+			shm_free(l);
+			l = n;
+		}
+		lock_destroy(&buckets[i].lock);
+	}
+	shm_free(buckets);
+	shm_free(leg_count);
+	buckets = NULL;
+}
+
+fc_leg *fc_leg_lock(const char *sid)
+{
+	fc_bucket *b = &buckets[bucket_of(sid)];
+	lock_get(&b->lock);
+	for (fc_leg *l = b->head; l; l = l->next)
+		if (strcmp(l->sid, sid) == 0)
+			return l;
+	return NULL;
+}
+
+void fc_leg_unlock(const char *sid)
+{
+	lock_release(&buckets[bucket_of(sid)].lock);
+}
+
+fc_leg *fc_leg_add(const char *sid, unsigned int t_hash, unsigned int t_label, const str *to_tag)
+{
+	fc_leg *l = shm_malloc(sizeof *l);
+	if (!l) {
+		SHM_MEM_ERROR;
+		return NULL;
+	}
+	memset(l, 0, sizeof *l);
+	memcpy(l->sid, sid, FC_SID_LEN);
+	l->t_hash = t_hash;
+	l->t_label = t_label;
+	if (to_tag && to_tag->len > 0) {
+		int n = to_tag->len > FC_TOTAG_MAX ? FC_TOTAG_MAX : to_tag->len;
+		memcpy(l->to_tag, to_tag->s, n);
+	}
+	fc_bucket *b = &buckets[bucket_of(sid)];
+	lock_get(&b->lock);
+	l->next = b->head;
+	b->head = l;
+	lock_release(&b->lock);
+	__atomic_add_fetch(leg_count, 1, __ATOMIC_RELAXED);
+	return l;
+}
+
+void fc_leg_remove(const char *sid)
+{
+	fc_bucket *b = &buckets[bucket_of(sid)];
+	lock_get(&b->lock);
+	for (fc_leg **pp = &b->head; *pp; pp = &(*pp)->next) {
+		if (strcmp((*pp)->sid, sid) == 0) {
+			fc_leg *l = *pp;
+			*pp = l->next;
+			shm_free(l);
+			__atomic_sub_fetch(leg_count, 1, __ATOMIC_RELAXED);
+			break;
+		}
+	}
+	lock_release(&b->lock);
+}
+
+int fc_leg_seen_cmd(fc_leg *l, const char *id)
+{
+	if (!id || !*id)
+		return 0;
+	for (int i = 0; i < FC_CMD_IDS; i++)
+		if (strncmp(l->cmd_ids[i], id, FC_CMD_ID_MAX) == 0)
+			return 1;
+	strncpy(l->cmd_ids[l->cmd_next], id, FC_CMD_ID_MAX);
+	l->cmd_ids[l->cmd_next][FC_CMD_ID_MAX] = 0;
+	l->cmd_next = (l->cmd_next + 1) % FC_CMD_IDS;
+	return 0;
+}
+
+int fc_leg_count(void)
+{
+	return __atomic_load_n(leg_count, __ATOMIC_RELAXED);
+}

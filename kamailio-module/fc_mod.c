@@ -1,0 +1,332 @@
+/* fc_mod.c — the fulcrum Kamailio module: exports, parameters, init, the
+ * fulcrum_invite() script function (park an initial INVITE and publish
+ * call.incoming), tm callbacks, and the reply path used by commands.
+ * The bus process lives in fc_bus.c, command execution in fc_cmd.c. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "../../core/sr_module.h"
+#include "../../core/dprint.h"
+#include "../../core/mod_fix.h"
+#include "../../core/mem/shm_mem.h"
+#include "../../core/pt.h"
+#include "../../core/cfg/cfg_struct.h"
+#include "../../modules/tm/tm_load.h"
+#include "../../modules/tm/t_lookup.h"
+#include "../../modules/tm/h_table.h"
+
+#include "fc_mod.h"
+#include "fc_leg.h"
+#include "fc_queue.h"
+#include "fc_sipmsg.h"
+#include "fc_bus.h"
+
+MODULE_VERSION
+
+struct tm_binds tmb;
+char *fc_redis_url = NULL;
+char *fc_proxy_id = NULL;
+char *fc_advertise = NULL;
+int fc_max_ring_ms = 300000;
+
+static int mod_init(void);
+static int child_init(int rank);
+static void mod_destroy(void);
+static int w_fulcrum_invite(struct sip_msg *msg, char *p1, char *p2);
+
+static cmd_export_t cmds[] = {
+	{"fulcrum_invite", (cmd_function)w_fulcrum_invite, 0, 0, 0, REQUEST_ROUTE},
+	{0, 0, 0, 0, 0, 0}};
+
+static param_export_t params[] = {
+	{"redis_url", PARAM_STRING, &fc_redis_url},
+	{"proxy_id", PARAM_STRING, &fc_proxy_id},
+	{"advertise", PARAM_STRING, &fc_advertise},
+	{"max_ring_time", PARAM_INT, &fc_max_ring_ms},
+	{0, 0, 0}};
+
+struct module_exports exports = {
+	"fulcrum",	 /* module name */
+	DEFAULT_DLFLAGS, /* dlopen flags */
+	cmds,		 /* exported functions */
+	params,		 /* exported parameters */
+	0,		 /* RPC method exports */
+	0,		 /* exported pseudo-variables */
+	0,		 /* response handling function */
+	mod_init,	 /* module init function */
+	child_init,	 /* per-child init function */
+	mod_destroy	 /* destroy function */
+};
+
+long long fc_now_ms(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* Environment defaults let one kamailio.cfg serve every deployment. */
+static char *default_str(char *v, const char *env, const char *dflt)
+{
+	if (v && *v)
+		return v;
+	const char *e = getenv(env);
+	return (char *)(e && *e ? e : dflt);
+}
+
+static int mod_init(void)
+{
+	static char host_id[128];
+	if (load_tm_api(&tmb) < 0) {
+		LM_ERR("cannot load the tm API (load tm.so before fulcrum.so)\n");
+		return -1;
+	}
+	gethostname(host_id, sizeof host_id - 1);
+	fc_redis_url = default_str(fc_redis_url, "FULCRUM_REDIS_URL", "redis://127.0.0.1:6379");
+	fc_proxy_id = default_str(fc_proxy_id, "FULCRUM_PROXY_ID", host_id);
+	fc_advertise = default_str(fc_advertise, "FULCRUM_SIP_ADVERTISE", "127.0.0.1:5060");
+	for (const char *p = fc_proxy_id; *p; p++) {
+		if (!(isalnum((unsigned char)*p) || strchr("._:-", *p))) {
+			LM_ERR("proxy_id '%s' may only contain [A-Za-z0-9._:-]\n", fc_proxy_id);
+			return -1;
+		}
+	}
+	if (fc_max_ring_ms < 1000)
+		fc_max_ring_ms = 1000;
+	if (fc_leg_init() < 0 || fc_queue_init() < 0)
+		return -1;
+	/* One extra process: the bus process (fc_bus.c). */
+	register_procs(1);
+	cfg_register_child(1);
+	LM_INFO("fulcrum: proxy '%s', bus %s\n", fc_proxy_id, fc_redis_url);
+	return 0;
+}
+
+static int child_init(int rank)
+{
+	if (rank != PROC_MAIN)
+		return 0;
+	int pid = fork_process(PROC_XWORKER, "fulcrum bus", 1);
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (cfg_child_init())
+			return -1;
+		fc_bus_run(); /* never returns */
+		exit(-1);
+	}
+	return 0;
+}
+
+static void mod_destroy(void)
+{
+	if (fc_sh)
+		fc_sh->shutting_down = 1;
+}
+
+static void new_call_sid(char out[FC_SID_LEN + 1])
+{
+	unsigned char r[16];
+	static const char hex[] = "0123456789abcdef";
+	size_t got = 0;
+	while (got < sizeof r) {
+		ssize_t n = getrandom(r + got, sizeof r - got, 0);
+		if (n > 0)
+			got += (size_t)n;
+	}
+	out[0] = 'C';
+	out[1] = 'A';
+	for (int i = 0; i < 16; i++) {
+		out[2 + 2 * i] = hex[r[i] >> 4];
+		out[3 + 2 * i] = hex[r[i] & 15];
+	}
+	out[FC_SID_LEN] = 0;
+}
+
+int fc_emit(fc_leg *l, const char *type, json_t *ev)
+{
+	if (!ev)
+		return -1;
+	l->seq++;
+	if (json_object_set_new(ev, "v", json_integer(1)) < 0 ||
+	    json_object_set_new(ev, "type", json_string(type)) < 0 ||
+	    json_object_set_new(ev, "call_sid", json_string(l->sid)) < 0 ||
+	    json_object_set_new(ev, "proxy", json_string(fc_proxy_id)) < 0 ||
+	    json_object_set_new(ev, "seq", json_integer(l->seq)) < 0 ||
+	    json_object_set_new(ev, "ts", json_integer(fc_now_ms())) < 0) {
+		json_decref(ev);
+		return -1;
+	}
+	return fc_queue_push(ev);
+}
+
+void fc_emit_ended(const char *sid, const char *reason, int code)
+{
+	fc_leg *l = fc_leg_lock(sid);
+	if (l && !l->ended) {
+		l->ended = 1;
+		fc_emit(l, "call.ended", json_pack("{s:s,s:i}", "reason", reason, "code", code));
+	}
+	fc_leg_unlock(sid);
+}
+
+/* One callback for every transaction event of a parked INVITE; param is a
+ * shm copy of the CallSid, released by tm with the transaction. */
+static void tm_cb(struct cell *t, int type, struct tmcb_params *ps)
+{
+	const char *sid = *ps->param;
+	if (!sid)
+		return;
+	if (type & TMCB_E2ECANCEL_IN) {
+		fc_emit_ended(sid, "canceled", 487);
+	} else if (type & TMCB_ON_FAILURE) {
+		int code = t->uas.status >= 300 ? (int)t->uas.status : 408;
+		fc_emit_ended(sid, code == 487 ? "canceled" : "timeout", code == 487 ? 487 : 408);
+	} else if (type & TMCB_DESTROY) {
+		fc_emit_ended(sid, "failed", t->uas.status ? (int)t->uas.status : 500);
+		fc_leg_remove(sid);
+	}
+}
+
+static void release_sid(void *p)
+{
+	shm_free(p);
+}
+
+/* Reply from a SIP worker on the current request before it is parked. */
+static int reply_now(struct sip_msg *msg, int code, const char *reason)
+{
+	if (tmb.t_reply(msg, code, (char *)reason) < 0)
+		LM_ERR("cannot send %d\n", code);
+	return 0; /* the script exits */
+}
+
+static int w_fulcrum_invite(struct sip_msg *msg, char *p1, char *p2)
+{
+	(void)p1;
+	(void)p2;
+	if (msg->first_line.type != SIP_REQUEST || msg->REQ_METHOD != METHOD_INVITE)
+		return -1;
+	int r = tmb.t_newtran(msg);
+	if (r == 0)
+		return 0; /* retransmission, absorbed by tm */
+	if (r < 0) {
+		LM_ERR("t_newtran failed\n");
+		return -1; /* cfg answers with sl */
+	}
+	if (!fc_bus_accepting())
+		return reply_now(msg, 503, "Service Unavailable");
+
+	int code;
+	const char *reason;
+	json_t *sip = fc_sipmsg_invite(msg, &code, &reason);
+	if (!sip)
+		return reply_now(msg, code, reason);
+
+	char sid[FC_SID_LEN + 1];
+	new_call_sid(sid);
+	str totag = {0, 0};
+	if (tmb.t_get_reply_totag(msg, &totag) < 0 || totag.len <= 0) {
+		json_decref(sip);
+		return reply_now(msg, 500, "Server Internal Error");
+	}
+	char *sid_shm = shm_malloc(FC_SID_LEN + 1);
+	if (!sid_shm) {
+		json_decref(sip);
+		return reply_now(msg, 500, "Server Internal Error");
+	}
+	memcpy(sid_shm, sid, FC_SID_LEN + 1);
+	if (tmb.register_tmcb(msg, NULL, TMCB_E2ECANCEL_IN | TMCB_ON_FAILURE | TMCB_DESTROY, tm_cb,
+			      sid_shm, release_sid) <= 0) {
+		shm_free(sid_shm);
+		json_decref(sip);
+		return reply_now(msg, 500, "Server Internal Error");
+	}
+	/* The parked INVITE lives until callctl answers or max_ring_time. */
+	tmb.set_fr(msg, (unsigned int)fc_max_ring_ms, (unsigned int)fc_max_ring_ms);
+
+	fc_leg *l = fc_leg_add(sid, 0, 0, &totag);
+	if (!l) {
+		json_decref(sip);
+		return reply_now(msg, 500, "Server Internal Error");
+	}
+	unsigned int h, lbl;
+	r = tmb.t_suspend(msg, &h, &lbl);
+	if (r != 0) {
+		json_decref(sip);
+		/* Already cancelled (1) or replied; the DESTROY callback cleans up. */
+		fc_emit_ended(sid, "canceled", 487);
+		return 0;
+	}
+	int failed;
+	l = fc_leg_lock(sid);
+	if (l && !l->ended) {
+		l->t_hash = h;
+		l->t_label = lbl;
+		failed = fc_emit(l, "call.incoming", json_pack("{s:o}", "sip", sip)) < 0;
+	} else {
+		json_decref(sip);
+		failed = !l; /* ended already: CANCEL won the race, nothing to publish */
+	}
+	fc_leg_unlock(sid);
+	if (failed) {
+		char err[128];
+		fc_reply_leg(sid, 503, "Service Unavailable", "Retry-After: 5\r\n", NULL, err,
+			     sizeof err);
+	}
+	return 0;
+}
+
+int fc_reply_leg(const char *sid, int code, const char *reason, const char *hdrs,
+		 const char *cmd_id, char *err, size_t errlen)
+{
+	unsigned int h, lbl;
+	char totag_buf[FC_TOTAG_MAX + 1];
+	fc_leg *l = fc_leg_lock(sid);
+	if (!l || l->ended || (cmd_id && fc_leg_seen_cmd(l, cmd_id))) {
+		int dup = l && !l->ended;
+		snprintf(err, errlen, "%s", !l ? "no such call" : dup ? "duplicate" : "call ended");
+		fc_leg_unlock(sid);
+		return dup ? 0 : -1;
+	}
+	h = l->t_hash;
+	lbl = l->t_label;
+	memcpy(totag_buf, l->to_tag, sizeof totag_buf);
+	fc_leg_unlock(sid);
+
+	struct cell *t = NULL;
+	if (tmb.t_lookup_ident(&t, h, lbl) < 0 || !t) {
+		snprintf(err, errlen, "transaction gone");
+		return -1;
+	}
+	if (t->uas.status >= 200) {
+		int st = (int)t->uas.status;
+		tmb.unref_cell(t);
+		tmb.t_sett(T_UNDEFINED, T_BR_UNDEFINED);
+		snprintf(err, errlen, "already answered with %d", st);
+		return -1;
+	}
+	str text = {(char *)reason, (int)strlen(reason)};
+	str body = {NULL, 0};
+	str nh = {(char *)(hdrs ? hdrs : ""), hdrs ? (int)strlen(hdrs) : 0};
+	str totag = {totag_buf, (int)strlen(totag_buf)};
+	int r = tmb.t_reply_with_body(t, (unsigned int)code, &text, &body, &nh, &totag);
+	if (r < 0) {
+		int st = (int)t->uas.status;
+		tmb.unref_cell(t); /* t_reply_with_body unrefs only on success */
+		tmb.t_sett(T_UNDEFINED, T_BR_UNDEFINED);
+		snprintf(err, errlen, "reply failed (status %d)", st);
+		if (st >= 200)
+			fc_emit_ended(sid, st == 487 ? "canceled" : "failed", st);
+		return -1;
+	}
+	tmb.t_sett(T_UNDEFINED, T_BR_UNDEFINED);
+	if (code >= 200)
+		fc_emit_ended(sid, "replied", code);
+	return 0;
+}

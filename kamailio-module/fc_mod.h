@@ -1,0 +1,29 @@
+/* fc_mod.h — module-wide state shared by the fulcrum module's files: the tm
+ * API, parameters, and helpers to emit events and reply on legs. */
+#ifndef FC_MOD_H
+#define FC_MOD_H
+
+#include <jansson.h>
+#include "../../modules/tm/tm_load.h"
+#include "fc_leg.h"
+
+extern struct tm_binds tmb;
+extern char *fc_redis_url;
+extern char *fc_proxy_id;
+extern char *fc_advertise;
+extern int fc_max_ring_ms;
+
+/* Fills the envelope (v, type, call_sid, proxy, seq, ts) of ev and queues it.
+ * The leg's bucket must be locked. ev is stolen. 0 / -1. */
+int fc_emit(fc_leg *l, const char *type, json_t *ev);
+/* Emits call.ended for sid once (no-op when already ended). */
+void fc_emit_ended(const char *sid, const char *reason, int code);
+/* Sends a response on the leg's pending INVITE from any process. hdrs is a
+ * block of "Name: value\r\n" lines (may be NULL). For a final code the leg is
+ * marked ended and call.ended emitted. Returns 0, or -1 with err set. */
+int fc_reply_leg(const char *sid, int code, const char *reason, const char *hdrs,
+		 const char *cmd_id, char *err, size_t errlen);
+/* Milliseconds since the epoch. */
+long long fc_now_ms(void);
+
+#endif
