@@ -3,6 +3,8 @@
 #ifndef FC_CONFIG_H
 #define FC_CONFIG_H
 
+#include <stddef.h>
+
 typedef struct fc_config {
 	char redis_host[256]; /* from FULCRUM_REDIS_URL, default redis://127.0.0.1:6379 */
 	int redis_port;

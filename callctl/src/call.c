@@ -1,0 +1,97 @@
+/* call.c — table and lifetime of the calls this instance works on (call.h). */
+#include "call.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CALL_BUCKETS 1024
+
+static call *table[CALL_BUCKETS];
+
+static unsigned bucket(const char *sid)
+{
+	unsigned h = 5381;
+	for (const char *p = sid; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	return h % CALL_BUCKETS;
+}
+
+call *call_new(uv_loop_t *loop, const char *sid)
+{
+	call *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	strncpy(c->sid, sid, sizeof c->sid - 1);
+	form_init(&c->params);
+	uv_timer_init(loop, &c->timer);
+	c->timer.data = c;
+	c->refs = 1; /* the table's */
+	unsigned b = bucket(sid);
+	c->next = table[b];
+	table[b] = c;
+	return c;
+}
+
+call *call_find(const char *sid)
+{
+	for (call *c = table[bucket(sid)]; c; c = c->next)
+		if (strcmp(c->sid, sid) == 0)
+			return c;
+	return NULL;
+}
+
+void call_ref(call *c)
+{
+	c->refs++;
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	call *c = h->data;
+	form_free(&c->params);
+	free(c->voice_url);
+	free(c->voice_method);
+	free(c->fallback_url);
+	free(c->fallback_method);
+	free(c->doc_url);
+	twiml_free(c->doc);
+	free(c);
+}
+
+void call_unref(call *c)
+{
+	if (--c->refs > 0)
+		return;
+	/* The timer handle is closed asynchronously; memory goes with it. */
+	uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+}
+
+void call_kill(call *c)
+{
+	if (c->dead)
+		return;
+	c->dead = 1;
+	if (c->wh) {
+		webhook_cancel(c->wh);
+		c->wh = NULL;
+		call_unref(c); /* the webhook's reference */
+	}
+	if (c->timer_active) {
+		uv_timer_stop(&c->timer);
+		c->timer_active = 0;
+		call_unref(c);
+	}
+	call **pp = &table[bucket(c->sid)];
+	while (*pp && *pp != c)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = c->next;
+	call_unref(c);
+}
+
+void call_foreach(void (*fn)(call *c))
+{
+	for (int i = 0; i < CALL_BUCKETS; i++)
+		for (call *c = table[i]; c; c = c->next)
+			fn(c);
+}

@@ -1,0 +1,693 @@
+/* engine.c — callctl's call engine (engine.h): bus events → routing, call
+ * records, TwiML fetch with fallback, verb execution, commands to proxies.
+ *
+ * A call.incoming event stays pending in the consumer group until the call
+ * reaches a resting point (here: its final response was commanded, or it
+ * ended); if this instance dies before that, another one claims the event
+ * and runs the call's TwiML again from its VoiceUrl. State changes that
+ * could race between instances (start, end) are Lua scripts. */
+#include "engine.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "call.h"
+#include "log.h"
+#include "lua_scripts.h"
+#include "phone.h"
+#include "rbus.h"
+#include "sid.h"
+#include "timefmt.h"
+#include "twerr.h"
+#include "url.h"
+
+static uv_loop_t *loop;
+static const fc_config *cfg;
+static webhook_client *wh_client;
+
+/* ---- commands to the proxy ---------------------------------------------- */
+
+static void send_reply(call *c, int code, const char *reason, const char *hdr_name,
+		       const char *hdr_value)
+{
+	char id[96];
+	snprintf(id, sizeof id, "%s:%d", c->sid, ++c->cmd_n);
+	json_t *cmd = json_pack("{s:i,s:s,s:s,s:s,s:I,s:i}", "v", 1, "op", "reply", "id", id,
+				"call_sid", c->sid, "ts", (json_int_t)now_ms(), "code", code);
+	if (!cmd)
+		return;
+	if (reason)
+		json_object_set_new(cmd, "reason", json_string(reason));
+	if (hdr_name && hdr_value)
+		json_object_set_new(cmd, "headers", json_pack("[[s,s]]", hdr_name, hdr_value));
+	char *s = json_dumps(cmd, JSON_COMPACT);
+	json_decref(cmd);
+	if (s) {
+		rbus_send_cmd(c->proxy, s);
+		free(s);
+	}
+}
+
+static void ack_incoming(call *c)
+{
+	if (c->event_id[0]) {
+		rbus_ack(c->event_id);
+		c->event_id[0] = 0;
+	}
+}
+
+/* ---- notifications (recorded errors, store.md) --------------------------- */
+
+static void record_error(call *c, int code, const char *detail, const char *url, const char *method,
+			 const char *body)
+{
+	char nsid[SID_LEN + 1], now[32], ret[16];
+	sid_new(nsid, "NO");
+	int64_t t = now_ms();
+	snprintf(now, sizeof now, "%lld", (long long)t);
+	snprintf(ret, sizeof ret, "%d", cfg->call_retention_s);
+	const char *msg = detail && *detail ? detail : twerr_message(code);
+	LOGW("call %s: error %d: %s (%s)", c->sid, code, msg, url ? url : "-");
+	form mt;
+	form_init(&mt);
+	char codes[16];
+	snprintf(codes, sizeof codes, "%d", code);
+	form_add(&mt, "ErrorCode", codes);
+	form_add(&mt, "msg", msg);
+	if (url)
+		form_add(&mt, "url", url);
+	char *message_text = form_encode(&mt);
+	form_free(&mt);
+	char *vars = form_encode(&c->params);
+	char more[80];
+	snprintf(more, sizeof more, "https://www.twilio.com/docs/errors/%d", code);
+	json_t *j = json_pack("{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "sid", nsid,
+			      "account_sid", cfg->account_sid, "call_sid", c->sid, "error_code",
+			      code, "log", 0, "message_text", message_text ? message_text : "",
+			      "more_info", more, "request_url", url ? url : "", "request_method",
+			      method ? method : "", "request_variables", vars ? vars : "",
+			      "response_body", body ? body : "", "response_headers", "",
+			      "date_created", (json_int_t)t);
+	free(message_text);
+	free(vars);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!s)
+		return;
+	char k1[64], k2[96], k3[96];
+	snprintf(k1, sizeof k1, "fc:notif:%s", nsid);
+	snprintf(k2, sizeof k2, "fc:notifs:%s", cfg->account_sid);
+	snprintf(k3, sizeof k3, "fc:callnotifs:%s", c->sid);
+	const char *argv[] = {"EVAL", LUA_NOTIF, "3", k1, k2, k3, s, now, nsid, ret};
+	rbus_cmdargv(NULL, NULL, 10, argv, NULL);
+	free(s);
+}
+
+/* ---- ending a call -------------------------------------------------------- */
+
+typedef struct finish_ctx {
+	call *c;
+	int code;
+	char reason[64];
+	char hdr_value[300];
+} finish_ctx;
+
+static void finish_cb(redisAsyncContext *rc, void *r, void *priv)
+{
+	(void)rc;
+	redisReply *reply = r;
+	finish_ctx *f = priv;
+	call *c = f->c;
+	if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1 && f->code)
+		send_reply(c, f->code, f->reason, f->hdr_value[0] ? "X-Fulcrum-Error" : NULL,
+			   f->hdr_value);
+	/* Without a reply Redis went away: the event is left pending, so it is
+	 * claimed again and the call re-runs from its VoiceUrl. */
+	if (reply)
+		ack_incoming(c);
+	call_kill(c);
+	call_unref(c);
+	free(f);
+}
+
+/* Ends the call with a final SIP response (code 0: none) and a status. */
+static void finish(call *c, int code, const char *reason, const char *status, int err_code,
+		   const char *err_msg)
+{
+	finish_ctx *f = calloc(1, sizeof *f);
+	if (!f)
+		return;
+	f->c = c;
+	f->code = code;
+	snprintf(f->reason, sizeof f->reason, "%s", reason ? reason : "");
+	if (err_code) {
+		snprintf(f->hdr_value, sizeof f->hdr_value, "%d %s", err_code,
+			 err_msg ? err_msg : twerr_message(err_code));
+		for (char *p = f->hdr_value; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = ' ';
+	}
+	char k1[64], k2[64], now[32], ret[16];
+	snprintf(k1, sizeof k1, "fc:live:%s", c->sid);
+	snprintf(k2, sizeof k2, "fc:call:%s", c->sid);
+	snprintf(now, sizeof now, "%lld", (long long)now_ms());
+	snprintf(ret, sizeof ret, "%d", cfg->call_retention_s);
+	const char *argv[] = {"EVAL", LUA_FINISH, "2", k1, k2, status, now, ret, "0"};
+	call_ref(c);
+	if (rbus_cmdargv(finish_cb, f, 9, argv, NULL) < 0) {
+		call_unref(c);
+		free(f);
+	}
+}
+
+/* The application failed for good: the caller gets a final error response
+ * rather than silence (twilio-voice.md §7.1). */
+static void fail_call(call *c, int err_code, const char *msg)
+{
+	finish(c, 500, "Server Internal Error", "failed", err_code, msg);
+}
+
+/* ---- TwiML fetch and execution ------------------------------------------ */
+
+static void run(call *c);
+static void fetch(call *c, const char *url, const char *method);
+
+static int is_twiml_type(const char *ct)
+{
+	if (!ct)
+		return 0;
+	static const char *ok[] = {"text/xml", "application/xml", "text/html", NULL};
+	for (int i = 0; ok[i]; i++) {
+		size_t n = strlen(ok[i]);
+		if (strncasecmp(ct, ok[i], n) == 0 && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' '))
+			return 1;
+	}
+	return 0;
+}
+
+/* A fetch or parse failed: record it, then try the fallback URL once. */
+static void handle_failure(call *c, int code, const char *detail, const char *url,
+			   const char *method, const char *body)
+{
+	record_error(c, code, detail, url, method, body);
+	if (!c->in_fallback && c->fallback_url && *c->fallback_url) {
+		char codes[16];
+		c->in_fallback = 1;
+		snprintf(codes, sizeof codes, "%d", code);
+		form_set(&c->params, "ErrorCode", codes);
+		form_set(&c->params, "ErrorUrl", url ? url : "");
+		fetch(c, c->fallback_url, c->fallback_method);
+		return;
+	}
+	fail_call(c, code, detail);
+}
+
+static void fetch_cb(const webhook_result *r, void *ud)
+{
+	call *c = ud;
+	c->wh = NULL;
+	if (c->dead) {
+		call_unref(c);
+		return;
+	}
+	const char *url = r->request_url ? r->request_url : "";
+	if (r->error_code) {
+		char detail[300];
+		if (r->error_code == 11217)
+			snprintf(detail, sizeof detail, "HTTP %ld from %s", r->http_status, url);
+		else
+			snprintf(detail, sizeof detail, "%s", r->error_msg);
+		/* Twilio reports an HTTP error status of a TwiML fetch as 11200. */
+		int code = r->error_code == 11217 ? 11200 : r->error_code;
+		handle_failure(c, code, detail, url, NULL, r->body);
+		call_unref(c);
+		return;
+	}
+	if (!is_twiml_type(r->content_type)) {
+		char detail[200];
+		snprintf(detail, sizeof detail, "Content-Type %s is not TwiML",
+			 r->content_type ? r->content_type : "(none)");
+		handle_failure(c, 12300, detail, url, NULL, r->body);
+		call_unref(c);
+		return;
+	}
+	twiml_error err;
+	twiml_doc *doc = twiml_parse(r->body, r->body_len, &err);
+	if (!doc) {
+		handle_failure(c, err.code, err.msg, url, NULL, r->body);
+		call_unref(c);
+		return;
+	}
+	for (size_t i = 0; i < doc->n_warnings; i++)
+		LOGI("call %s: TwiML warning %d line %d: %s", c->sid, doc->warnings[i].code,
+		     doc->warnings[i].line, doc->warnings[i].msg);
+	twiml_free(c->doc);
+	c->doc = doc;
+	c->pc = 0;
+	free(c->doc_url);
+	c->doc_url = strdup(r->effective_url ? r->effective_url : url);
+	run(c);
+	call_unref(c);
+}
+
+static void fetch(call *c, const char *url, const char *method)
+{
+	webhook_req req = {.url = url,
+			   .method = method && *method ? method : "POST",
+			   .params = &c->params,
+			   .auth_token = cfg->auth_token,
+			   .max_body = TWIML_MAX_DOC};
+	call_ref(c);
+	c->wh = webhook_fetch(wh_client, &req, fetch_cb, c);
+	if (!c->wh) {
+		call_unref(c);
+		fail_call(c, 11200, "cannot start the webhook request");
+	}
+}
+
+static void pause_done(uv_timer_t *t)
+{
+	call *c = t->data;
+	c->timer_active = 0;
+	if (!c->dead)
+		run(c);
+	call_unref(c);
+}
+
+/* Runs verbs from c->pc until one has to wait or the call ends. */
+static void run(call *c)
+{
+	while (!c->dead && c->doc && c->pc < c->doc->n_verbs) {
+		twiml_verb *v = &c->doc->verbs[c->pc++];
+		switch (v->kind) {
+		case TWIML_REJECT:
+			if (v->u.reject.reason == TWIML_REJECT_BUSY)
+				finish(c, 486, "Busy Here", "busy", 0, NULL);
+			else /* twilio-voice.md §1.4: rejected → 404 */
+				finish(c, 404, "Not Found", "no-answer", 0, NULL);
+			return;
+		case TWIML_REDIRECT: {
+			char *url = url_resolve(c->doc_url, v->u.redirect.url);
+			if (!url) {
+				handle_failure(c, 11100, "invalid <Redirect> URL", v->u.redirect.url,
+					       NULL, NULL);
+				return;
+			}
+			/* A new document starts: the fallback may serve it again. */
+			fetch(c, url, v->u.redirect.method == TWIML_GET ? "GET" : "POST");
+			free(url);
+			return;
+		}
+		case TWIML_PAUSE:
+			call_ref(c);
+			c->timer_active = 1;
+			uv_timer_start(&c->timer, pause_done, (uint64_t)v->u.pause.length * 1000, 0);
+			return;
+		case TWIML_HANGUP:
+			/* Before answer a hang-up is a decline; nothing was answered. */
+			finish(c, 603, "Decline", "no-answer", 0, NULL);
+			return;
+		default: {
+			char msg[160];
+			snprintf(msg, sizeof msg, "<%s> is not supported before answer yet",
+				 twiml_verb_name(v->kind));
+			record_error(c, 12400, msg, c->doc_url, NULL, NULL);
+			finish(c, 501, "Not Implemented", "failed", 12400, msg);
+			return;
+		}
+		}
+	}
+	if (!c->dead && c->doc && c->pc >= c->doc->n_verbs)
+		finish(c, 603, "Decline", "no-answer", 0, NULL); /* end of document */
+}
+
+/* ---- call.incoming -------------------------------------------------------- */
+
+static char *json_strdup(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? strdup(s) : NULL;
+}
+
+static void build_params(call *c, json_t *sip, const char *kind, json_t *app, const char *e164)
+{
+	form *p = &c->params;
+	const char *from_uri = json_string_value(json_object_get(sip, "from_uri"));
+	const char *from_user = json_string_value(json_object_get(sip, "from_user"));
+	const char *ruri_user = json_string_value(json_object_get(sip, "ruri_user"));
+	const char *ruri_host = json_string_value(json_object_get(sip, "ruri_host"));
+	char from[512], to[512], from164[32];
+	if (from_user && e164_normalize(from_user, from164, sizeof from164) == 0 &&
+	    strcmp(kind, "pn") == 0)
+		snprintf(from, sizeof from, "%s", from164);
+	else
+		snprintf(from, sizeof from, "%s", from_uri ? from_uri : "");
+	if (strcmp(kind, "pn") == 0)
+		snprintf(to, sizeof to, "%s", e164);
+	else
+		snprintf(to, sizeof to, "sip:%s%s%s", ruri_user ? ruri_user : "",
+			 ruri_user && *ruri_user ? "@" : "", ruri_host ? ruri_host : "");
+	form_add(p, "CallSid", c->sid);
+	form_add(p, "AccountSid", cfg->account_sid);
+	form_add(p, "From", from);
+	form_add(p, "To", to);
+	form_add(p, "Caller", from);
+	form_add(p, "Called", to);
+	form_add(p, "CallStatus", "ringing");
+	form_add(p, "Direction", "inbound");
+	form_add(p, "ApiVersion", "2010-04-01");
+	const char *v;
+	if ((v = json_string_value(json_object_get(sip, "call_id"))))
+		form_add(p, "SipCallId", v);
+	if ((v = json_string_value(json_object_get(sip, "src_ip"))))
+		form_add(p, "SipSourceIp", v);
+	if (strcmp(kind, "sd") == 0) {
+		if ((v = json_string_value(json_object_get(app, "domain_name"))))
+			form_add(p, "SipDomain", v);
+		if ((v = json_string_value(json_object_get(app, "sid"))))
+			form_add(p, "SipDomainSid", v);
+	}
+	if ((v = json_string_value(json_object_get(sip, "from_display"))) && *v)
+		form_add(p, "CallerName", v);
+	size_t i;
+	json_t *h;
+	json_array_foreach(json_object_get(sip, "headers"), i, h)
+	{
+		const char *name = json_string_value(json_array_get(h, 0));
+		const char *val = json_string_value(json_array_get(h, 1));
+		if (!name || !val)
+			continue;
+		char key[96];
+		snprintf(key, sizeof key, "SipHeader_%s", name);
+		form_add(p, key, val);
+	}
+}
+
+typedef struct start_ctx {
+	call *c;
+	json_t *ev;
+} start_ctx;
+
+static void start_cb(redisAsyncContext *rc, void *r, void *priv)
+{
+	(void)rc;
+	redisReply *reply = r;
+	start_ctx *s = priv;
+	call *c = s->c;
+	if (!c->dead && reply) {
+		if (reply->type == REDIS_REPLY_STRING && strcmp(reply->str, "ringing") == 0) {
+			send_reply(c, 180, "Ringing", NULL, NULL);
+			fetch(c, c->voice_url, c->voice_method);
+		} else {
+			/* Ended while this event waited (or an error): nothing to run. */
+			if (reply->type == REDIS_REPLY_ERROR)
+				LOGE("call %s: start: %s", c->sid, reply->str);
+			ack_incoming(c);
+			call_kill(c);
+		}
+	}
+	json_decref(s->ev);
+	free(s);
+	call_unref(c);
+}
+
+static void start_call(call *c, json_t *ev, json_t *sip, const char *kind, json_t *app,
+		       const char *e164)
+{
+	c->voice_url = json_strdup(app, "voice_url");
+	c->voice_method = json_strdup(app, "voice_method");
+	c->fallback_url = json_strdup(app, "voice_fallback_url");
+	c->fallback_method = json_strdup(app, "voice_fallback_method");
+	build_params(c, sip, kind, app, e164);
+	char now[32], score[32];
+	int64_t t = now_ms();
+	snprintf(now, sizeof now, "%lld", (long long)t);
+	snprintf(score, sizeof score, "%lld", (long long)t);
+	const char *app_sid = json_string_value(json_object_get(app, "sid"));
+	const char *to = form_get(&c->params, "To");
+	const char *from = form_get(&c->params, "From");
+	const char *sipcid = form_get(&c->params, "SipCallId");
+	char k1[64], k2[64], k3[96];
+	snprintf(k1, sizeof k1, "fc:live:%s", c->sid);
+	snprintf(k2, sizeof k2, "fc:call:%s", c->sid);
+	snprintf(k3, sizeof k3, "fc:calls:%s", cfg->account_sid);
+	const char *argv[64];
+	int n = 0;
+	argv[n++] = "EVAL";
+	argv[n++] = LUA_START;
+	argv[n++] = "3";
+	argv[n++] = k1;
+	argv[n++] = k2;
+	argv[n++] = k3;
+	argv[n++] = "5"; /* live pairs */
+	argv[n++] = "state";
+	argv[n++] = "ringing";
+	argv[n++] = "proxy";
+	argv[n++] = c->proxy;
+	argv[n++] = "app_kind";
+	argv[n++] = kind;
+	argv[n++] = "app_sid";
+	argv[n++] = app_sid ? app_sid : "";
+	argv[n++] = "voice_url";
+	argv[n++] = c->voice_url ? c->voice_url : "";
+	int mpos = n++;
+	int m0 = n;
+	argv[n++] = "sid";
+	argv[n++] = c->sid;
+	argv[n++] = "account_sid";
+	argv[n++] = cfg->account_sid;
+	argv[n++] = "to";
+	argv[n++] = to ? to : "";
+	argv[n++] = "from";
+	argv[n++] = from ? from : "";
+	argv[n++] = "to_formatted";
+	argv[n++] = to ? to : "";
+	argv[n++] = "from_formatted";
+	argv[n++] = from ? from : "";
+	argv[n++] = "status";
+	argv[n++] = "ringing";
+	argv[n++] = "direction";
+	argv[n++] = "inbound";
+	argv[n++] = "api_version";
+	argv[n++] = "2010-04-01";
+	argv[n++] = "date_created";
+	argv[n++] = now;
+	argv[n++] = "date_updated";
+	argv[n++] = now;
+	argv[n++] = "start_time";
+	argv[n++] = now;
+	argv[n++] = "sip_call_id";
+	argv[n++] = sipcid ? sipcid : "";
+	argv[n++] = "proxy";
+	argv[n++] = c->proxy;
+	if (strcmp(kind, "pn") == 0 && app_sid) {
+		argv[n++] = "phone_number_sid";
+		argv[n++] = app_sid;
+	}
+	const char *cn = form_get(&c->params, "CallerName");
+	if (cn) {
+		argv[n++] = "caller_name";
+		argv[n++] = cn;
+	}
+	char mcount[8];
+	snprintf(mcount, sizeof mcount, "%d", (n - m0) / 2);
+	argv[mpos] = mcount;
+	argv[n++] = score;
+	argv[n++] = c->sid;
+	start_ctx *s = malloc(sizeof *s);
+	if (!s)
+		return;
+	s->c = c;
+	s->ev = json_incref(ev);
+	call_ref(c);
+	if (rbus_cmdargv(start_cb, s, n, argv, NULL) < 0) {
+		json_decref(ev);
+		free(s);
+		call_unref(c);
+	}
+}
+
+typedef struct route_ctx {
+	call *c;
+	json_t *ev;
+	char e164[32];
+} route_ctx;
+
+static void route_cb(redisAsyncContext *rc, void *r, void *priv)
+{
+	(void)rc;
+	redisReply *reply = r;
+	route_ctx *x = priv;
+	call *c = x->c;
+	if (!reply || c->dead)
+		goto out;
+	json_t *sip = json_object_get(x->ev, "sip");
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+		json_t *app = json_loads(reply->element[1]->str, 0, NULL);
+		if (app) {
+			start_call(c, x->ev, sip, reply->element[0]->str, app, x->e164);
+			json_decref(app);
+			goto out;
+		}
+	}
+	if (reply->type == REDIS_REPLY_ERROR)
+		LOGE("route lookup: %s", reply->str);
+	LOGI("call %s: no number or domain matches %s@%s", c->sid,
+	     json_string_value(json_object_get(sip, "ruri_user")),
+	     json_string_value(json_object_get(sip, "ruri_host")));
+	send_reply(c, 404, "Not Found", NULL, NULL);
+	ack_incoming(c);
+	call_kill(c);
+out:
+	json_decref(x->ev);
+	free(x);
+	call_unref(c);
+}
+
+static void on_incoming(const char *id, json_t *ev)
+{
+	const char *sid = json_string_value(json_object_get(ev, "call_sid"));
+	const char *proxy = json_string_value(json_object_get(ev, "proxy"));
+	json_t *sip = json_object_get(ev, "sip");
+	if (!sid || !sid_valid(sid, "CA") || !proxy || !json_is_object(sip)) {
+		LOGW("event %s: malformed call.incoming", id);
+		rbus_ack(id);
+		return;
+	}
+	call *c = call_find(sid);
+	if (c) { /* delivered again to us (claimed back): keep working on it */
+		snprintf(c->event_id, sizeof c->event_id, "%s", id);
+		return;
+	}
+	c = call_new(loop, sid);
+	if (!c)
+		return; /* stays pending, claimed again later */
+	snprintf(c->proxy, sizeof c->proxy, "%s", proxy);
+	snprintf(c->event_id, sizeof c->event_id, "%s", id);
+	route_ctx *x = calloc(1, sizeof *x);
+	if (!x) {
+		call_kill(c);
+		return;
+	}
+	const char *user = json_string_value(json_object_get(sip, "ruri_user"));
+	const char *host = json_string_value(json_object_get(sip, "ruri_host"));
+	if (!user || e164_normalize(user, x->e164, sizeof x->e164) < 0)
+		x->e164[0] = 0;
+	char lhost[256];
+	size_t i;
+	for (i = 0; host && host[i] && i < sizeof lhost - 1; i++)
+		lhost[i] = (char)tolower((unsigned char)host[i]);
+	lhost[i] = 0;
+	x->c = c;
+	x->ev = json_incref(ev);
+	call_ref(c);
+	const char *argv[] = {"EVAL", LUA_ROUTE, "0", cfg->account_sid, x->e164, lhost};
+	if (rbus_cmdargv(route_cb, x, 6, argv, NULL) < 0) {
+		json_decref(ev);
+		free(x);
+		call_unref(c);
+		call_kill(c); /* not acked: another attempt comes with the claim */
+	}
+}
+
+/* ---- call.ended ----------------------------------------------------------- */
+
+static void ended_cb(redisAsyncContext *rc, void *r, void *priv)
+{
+	(void)rc;
+	char *id = priv;
+	if (r)
+		rbus_ack(id);
+	free(id);
+}
+
+static void on_ended(const char *id, json_t *ev)
+{
+	const char *sid = json_string_value(json_object_get(ev, "call_sid"));
+	const char *reason = json_string_value(json_object_get(ev, "reason"));
+	if (!sid || !reason) {
+		rbus_ack(id);
+		return;
+	}
+	call *c = call_find(sid);
+	if (c) {
+		ack_incoming(c);
+		call_kill(c);
+	}
+	const char *status = "failed";
+	int force = 1;
+	if (!strcmp(reason, "canceled"))
+		status = "canceled";
+	else if (!strcmp(reason, "timeout"))
+		status = "no-answer";
+	else if (!strcmp(reason, "replied"))
+		force = 0; /* the instance that replied set the status */
+	char k1[64], k2[64], now[32], ret[16];
+	snprintf(k1, sizeof k1, "fc:live:%s", sid);
+	snprintf(k2, sizeof k2, "fc:call:%s", sid);
+	snprintf(now, sizeof now, "%lld", (long long)now_ms());
+	snprintf(ret, sizeof ret, "%d", cfg->call_retention_s);
+	const char *argv[] = {"EVAL", LUA_FINISH, "2", k1, k2, status, now, ret, force ? "1" : "0"};
+	char *idc = strdup(id);
+	if (!idc || rbus_cmdargv(ended_cb, idc, 9, argv, NULL) < 0)
+		free(idc);
+}
+
+/* ---- dispatch ------------------------------------------------------------- */
+
+static void on_event(const char *id, const char *json, size_t len)
+{
+	json_error_t err;
+	json_t *ev = json_loadb(json, len, 0, &err);
+	const char *type = ev ? json_string_value(json_object_get(ev, "type")) : NULL;
+	if (!type) {
+		LOGW("event %s: unreadable (%s); dropped", id, ev ? "no type" : err.text);
+		rbus_ack(id);
+	} else if (!strcmp(type, "call.incoming")) {
+		on_incoming(id, ev);
+	} else if (!strcmp(type, "call.ended")) {
+		on_ended(id, ev);
+	} else {
+		if (!strcmp(type, "cmd.failed"))
+			LOGI("proxy %s: command %s for %s failed: %s",
+			     json_string_value(json_object_get(ev, "proxy")),
+			     json_string_value(json_object_get(ev, "cmd_id")),
+			     json_string_value(json_object_get(ev, "call_sid")),
+			     json_string_value(json_object_get(ev, "error")));
+		else
+			LOGW("event %s: unknown type %s; dropped", id, type);
+		rbus_ack(id);
+	}
+	json_decref(ev);
+}
+
+static void touch_call(call *c)
+{
+	if (c->event_id[0])
+		rbus_touch(c->event_id);
+}
+
+static void on_tick(void)
+{
+	call_foreach(touch_call);
+}
+
+int engine_start(uv_loop_t *l, const fc_config *c)
+{
+	loop = l;
+	cfg = c;
+	wh_client = webhook_client_new(loop);
+	if (!wh_client)
+		return -1;
+	return rbus_start(loop, cfg, on_event, on_tick);
+}
+
+void engine_stop(void)
+{
+	rbus_stop();
+	webhook_client_free(wh_client);
+	wh_client = NULL;
+}

@@ -1,0 +1,55 @@
+/* lua_scripts.h — the Redis scripts that make callctl's state changes atomic
+ * across instances (store.md: fc:live, fc:call). */
+#ifndef FC_LUA_SCRIPTS_H
+#define FC_LUA_SCRIPTS_H
+
+/* ARGV: account, e164 (or ""), lowercase host. → {kind, json} or nil. */
+#define LUA_ROUTE                                                                                  \
+	"local sid = false "                                                                       \
+	"if ARGV[2] ~= '' then sid = redis.call('HGET', 'fc:pnidx:'..ARGV[1], ARGV[2]) end "       \
+	"if sid then local j = redis.call('GET', 'fc:pn:'..sid) "                                  \
+	"  if j then return {'pn', j} end end "                                                    \
+	"sid = redis.call('HGET', 'fc:sdidx:'..ARGV[1], ARGV[3]) "                                 \
+	"if sid then local j = redis.call('GET', 'fc:sd:'..sid) "                                  \
+	"  if j then return {'sd', j} end end "                                                    \
+	"return false"
+
+/* KEYS: live, call, calls-zset. ARGV: n live pairs, pairs…, m call pairs,
+ * pairs…, score, sid. Creates both hashes once; returns the live state. */
+#define LUA_START                                                                                  \
+	"if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 0 then "       \
+	"  local i = 2 "                                                                           \
+	"  for k = 1, tonumber(ARGV[1]) do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i+1]) "       \
+	"    i = i + 2 end "                                                                       \
+	"  redis.call('EXPIRE', KEYS[1], 21600) "                                                  \
+	"  local m = tonumber(ARGV[i]) i = i + 1 "                                                 \
+	"  for k = 1, m do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i+1]) i = i + 2 end "         \
+	"  redis.call('ZADD', KEYS[3], ARGV[i], ARGV[i+1]) "                                       \
+	"end "                                                                                     \
+	"return redis.call('HGET', KEYS[1], 'state') or 'ended'"
+
+/* KEYS: live, call. ARGV: status, now, retention, force. Ends the call once:
+ * returns 1 for the caller that ended it, 0 when it had ended already (then
+ * with force=1 the status is still corrected, e.g. to canceled). */
+#define LUA_FINISH                                                                                 \
+	"if redis.call('EXISTS', KEYS[1]) == 1 then "                                              \
+	"  redis.call('DEL', KEYS[1]) "                                                            \
+	"  if redis.call('EXISTS', KEYS[2]) == 1 then "                                            \
+	"    redis.call('HSET', KEYS[2], 'status', ARGV[1], 'end_time', ARGV[2], "                 \
+	"               'date_updated', ARGV[2]) "                                                 \
+	"    redis.call('EXPIRE', KEYS[2], ARGV[3]) end "                                          \
+	"  return 1 end "                                                                          \
+	"if ARGV[4] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then "                           \
+	"  redis.call('HSET', KEYS[2], 'status', ARGV[1], 'date_updated', ARGV[2]) "               \
+	"  if not redis.call('HGET', KEYS[2], 'end_time') then "                                   \
+	"    redis.call('HSET', KEYS[2], 'end_time', ARGV[2]) end end "                            \
+	"return 0"
+
+/* KEYS: notif, notifs-zset, callnotifs-zset. ARGV: json, now, sid, retention. */
+#define LUA_NOTIF                                                                                  \
+	"redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4]) "                                      \
+	"redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3]) "                                           \
+	"redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3]) "                                           \
+	"redis.call('EXPIRE', KEYS[3], ARGV[4]) return 1"
+
+#endif

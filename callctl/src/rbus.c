@@ -1,0 +1,286 @@
+/* rbus.c — callctl's Redis bus connections and stream consumption (rbus.h). */
+#include "rbus.h"
+
+#include <hiredis/adapters/libuv.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define TOUCH_MAX 256
+
+static uv_loop_t *loop;
+static const fc_config *cfg;
+static rbus_event_cb on_event;
+static rbus_tick_cb on_tick;
+static redisAsyncContext *cmd, *blk;
+static int cmd_ready, blk_ready, stopping;
+static uv_timer_t tick;
+static char *touch_ids[TOUCH_MAX];
+static int n_touch;
+static int ticks;
+
+static redisAsyncContext *open_conn(void);
+
+int rbus_connected(void)
+{
+	return cmd_ready && blk_ready;
+}
+
+static void deliver_entries(redisReply *entries)
+{
+	for (size_t i = 0; entries && entries->type == REDIS_REPLY_ARRAY && i < entries->elements;
+	     i++) {
+		redisReply *e = entries->element[i];
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
+			continue;
+		const char *id = e->element[0]->str;
+		redisReply *f = e->element[1];
+		int found = 0;
+		for (size_t k = 0; f->type == REDIS_REPLY_ARRAY && k + 1 < f->elements; k += 2) {
+			if (strcmp(f->element[k]->str, "j") == 0) {
+				on_event(id, f->element[k + 1]->str, f->element[k + 1]->len);
+				found = 1;
+			}
+		}
+		if (!found) /* trimmed or foreign entry: nothing to do with it */
+			rbus_ack(id);
+	}
+}
+
+static void xreadgroup(void);
+
+static void xreadgroup_cb(redisAsyncContext *c, void *r, void *priv)
+{
+	(void)c;
+	(void)priv;
+	redisReply *reply = r;
+	if (!reply)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		LOGE("XREADGROUP: %s", reply->str);
+		if (strstr(reply->str, "NOGROUP"))
+			redisAsyncCommand(blk, NULL, NULL,
+					  "XGROUP CREATE fc:events callctl 0 MKSTREAM");
+	} else if (reply->type == REDIS_REPLY_ARRAY) {
+		for (size_t s = 0; s < reply->elements; s++)
+			if (reply->element[s]->elements == 2)
+				deliver_entries(reply->element[s]->element[1]);
+	}
+	xreadgroup();
+}
+
+static void xreadgroup(void)
+{
+	if (blk_ready && !stopping)
+		redisAsyncCommand(blk, xreadgroup_cb, NULL,
+				  "XREADGROUP GROUP callctl %s COUNT 64 BLOCK 1000 STREAMS fc:events >",
+				  cfg->instance);
+}
+
+static void group_cb(redisAsyncContext *c, void *r, void *priv)
+{
+	(void)priv;
+	redisReply *reply = r;
+	if (!reply)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR && !strstr(reply->str, "BUSYGROUP")) {
+		LOGE("XGROUP CREATE: %s", reply->str);
+		return;
+	}
+	if (c == blk) {
+		blk_ready = 1;
+		LOGI("consuming fc:events as %s", cfg->instance);
+		xreadgroup();
+	}
+}
+
+static void on_connect(const redisAsyncContext *c, int status)
+{
+	if (status != REDIS_OK) {
+		LOGW("Redis connect failed: %s", c->errstr);
+		if (c == cmd)
+			cmd = NULL;
+		else if (c == blk)
+			blk = NULL;
+		return;
+	}
+	if (c == cmd) {
+		cmd_ready = 1;
+		LOGI("connected to Redis %s:%d", cfg->redis_host, cfg->redis_port);
+	} else if (c == blk) {
+		/* The group starts at 0 so events queued before any callctl ran
+		 * are handled; BUSYGROUP is the normal case. */
+		redisAsyncCommand(blk, group_cb, NULL, "XGROUP CREATE fc:events callctl 0 MKSTREAM");
+	}
+}
+
+static void on_disconnect(const redisAsyncContext *c, int status)
+{
+	(void)status;
+	if (c == cmd) {
+		cmd = NULL;
+		cmd_ready = 0;
+	} else if (c == blk) {
+		blk = NULL;
+		blk_ready = 0;
+	}
+	if (!stopping)
+		LOGW("Redis connection lost; reconnecting");
+}
+
+static redisAsyncContext *open_conn(void)
+{
+	redisAsyncContext *c = redisAsyncConnect(cfg->redis_host, cfg->redis_port);
+	if (!c)
+		return NULL;
+	if (c->err) {
+		LOGW("Redis %s:%d: %s", cfg->redis_host, cfg->redis_port, c->errstr);
+		redisAsyncFree(c);
+		return NULL;
+	}
+	redisLibuvAttach(c, loop);
+	redisAsyncSetConnectCallback(c, on_connect);
+	redisAsyncSetDisconnectCallback(c, on_disconnect);
+	if (cfg->redis_password[0])
+		redisAsyncCommand(c, NULL, NULL, "AUTH %s", cfg->redis_password);
+	if (cfg->redis_db)
+		redisAsyncCommand(c, NULL, NULL, "SELECT %d", cfg->redis_db);
+	return c;
+}
+
+static void autoclaim_cb(redisAsyncContext *c, void *r, void *priv)
+{
+	(void)c;
+	(void)priv;
+	redisReply *reply = r;
+	if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2)
+		return;
+	redisReply *entries = reply->element[1];
+	if (entries->elements > 0)
+		LOGI("claimed %zu event(s) from a stalled consumer", entries->elements);
+	deliver_entries(entries);
+}
+
+static void consumers_cb(redisAsyncContext *c, void *r, void *priv)
+{
+	(void)c;
+	(void)priv;
+	redisReply *reply = r;
+	if (!reply || reply->type != REDIS_REPLY_ARRAY)
+		return;
+	for (size_t i = 0; i < reply->elements; i++) {
+		redisReply *e = reply->element[i];
+		const char *name = NULL;
+		long long pending = -1, idle = 0;
+		for (size_t k = 0; e->type == REDIS_REPLY_ARRAY && k + 1 < e->elements; k += 2) {
+			const char *key = e->element[k]->str;
+			redisReply *v = e->element[k + 1];
+			if (!key)
+				continue;
+			if (!strcmp(key, "name"))
+				name = v->str;
+			else if (!strcmp(key, "pending"))
+				pending = v->integer;
+			else if (!strcmp(key, "idle"))
+				idle = v->integer;
+		}
+		if (name && pending == 0 && idle > 3600000 && strcmp(name, cfg->instance) != 0)
+			rbus_cmd(NULL, NULL, "XGROUP DELCONSUMER fc:events callctl %s", name);
+	}
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	(void)t;
+	if (!cmd)
+		cmd = open_conn();
+	if (!blk)
+		blk = open_conn();
+	if (!cmd_ready)
+		return;
+	n_touch = 0;
+	if (on_tick)
+		on_tick();
+	if (n_touch > 0) {
+		const char *argv[TOUCH_MAX + 8];
+		int argc = 0;
+		argv[argc++] = "XCLAIM";
+		argv[argc++] = "fc:events";
+		argv[argc++] = "callctl";
+		argv[argc++] = cfg->instance;
+		argv[argc++] = "0";
+		for (int i = 0; i < n_touch; i++)
+			argv[argc++] = touch_ids[i];
+		argv[argc++] = "JUSTID";
+		rbus_cmdargv(NULL, NULL, argc, argv, NULL);
+	}
+	for (int i = 0; i < n_touch; i++)
+		free(touch_ids[i]);
+	n_touch = 0;
+	rbus_cmd(autoclaim_cb, NULL, "XAUTOCLAIM fc:events callctl %s 5000 0-0 COUNT 64",
+		 cfg->instance);
+	if (++ticks % 60 == 0)
+		rbus_cmd(consumers_cb, NULL, "XINFO CONSUMERS fc:events callctl");
+}
+
+int rbus_start(uv_loop_t *l, const fc_config *c, rbus_event_cb ev, rbus_tick_cb tk)
+{
+	loop = l;
+	cfg = c;
+	on_event = ev;
+	on_tick = tk;
+	cmd = open_conn();
+	blk = open_conn();
+	uv_timer_init(loop, &tick);
+	uv_timer_start(&tick, on_timer, 1000, 1000);
+	return 0;
+}
+
+void rbus_stop(void)
+{
+	stopping = 1;
+	uv_timer_stop(&tick);
+	uv_close((uv_handle_t *)&tick, NULL);
+	if (cmd)
+		redisAsyncDisconnect(cmd);
+	if (blk)
+		redisAsyncDisconnect(blk);
+}
+
+int rbus_cmd(redisCallbackFn *cb, void *priv, const char *fmt, ...)
+{
+	if (!cmd_ready)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = redisvAsyncCommand(cmd, cb, priv, fmt, ap);
+	va_end(ap);
+	return r == REDIS_OK ? 0 : -1;
+}
+
+int rbus_cmdargv(redisCallbackFn *cb, void *priv, int argc, const char **argv, const size_t *argvlen)
+{
+	if (!cmd_ready)
+		return -1;
+	return redisAsyncCommandArgv(cmd, cb, priv, argc, argv, argvlen) == REDIS_OK ? 0 : -1;
+}
+
+void rbus_ack(const char *id)
+{
+	rbus_cmd(NULL, NULL, "XACK fc:events callctl %s", id);
+}
+
+void rbus_touch(const char *id)
+{
+	if (n_touch < TOUCH_MAX && (touch_ids[n_touch] = strdup(id)))
+		n_touch++;
+}
+
+void rbus_send_cmd(const char *proxy, const char *json)
+{
+	if (rbus_cmd(NULL, NULL, "XADD fc:cmd:%s MAXLEN ~ 10000 * j %s", proxy, json) < 0)
+		LOGE("cannot send a command to proxy %s: Redis not connected", proxy);
+}

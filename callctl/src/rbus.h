@@ -1,0 +1,36 @@
+/* rbus.h — callctl's side of the bus (bus-protocol.md): two async hiredis
+ * connections on the libuv loop. "cmd" carries every ordinary command
+ * (EVAL, XACK, XADD of commands); "blk" does the blocking XREADGROUP on
+ * fc:events. Every second it refreshes the idle time of the entries this
+ * instance is still working on and XAUTOCLAIMs entries of dead consumers.
+ * Reconnects by itself. */
+#ifndef FC_RBUS_H
+#define FC_RBUS_H
+
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+#include <uv.h>
+#include "config.h"
+
+/* Called for every delivered event (new or claimed): id is the stream id,
+ * json the "j" field. */
+typedef void (*rbus_event_cb)(const char *id, const char *json, size_t len);
+/* Called every second, after claims: for the owner to list its in-flight ids
+ * with rbus_touch(). */
+typedef void (*rbus_tick_cb)(void);
+
+int rbus_start(uv_loop_t *loop, const fc_config *cfg, rbus_event_cb on_event, rbus_tick_cb on_tick);
+void rbus_stop(void);
+int rbus_connected(void);
+/* Async command on the "cmd" connection; cb may be NULL. Returns 0, or -1
+ * when not connected (cb is then not called). */
+int rbus_cmd(redisCallbackFn *cb, void *priv, const char *fmt, ...);
+int rbus_cmdargv(redisCallbackFn *cb, void *priv, int argc, const char **argv, const size_t *argvlen);
+/* XACK fc:events callctl id. */
+void rbus_ack(const char *id);
+/* Keeps id pending-but-fresh (XCLAIM … JUSTID) at the next tick. */
+void rbus_touch(const char *id);
+/* XADD fc:cmd:{proxy} MAXLEN ~ 10000 * j json. */
+void rbus_send_cmd(const char *proxy, const char *json);
+
+#endif
