@@ -1,0 +1,260 @@
+/* api_calls.c — the Calls resource, read side: fetch and list (filters To,
+ * From, ParentCallSid, Status, StartTime*, EndTime*) of the fc:call:{CA}
+ * hashes written by the call engine (doc/store.md), newest first, and delete
+ * of ended calls. Create and update answer "not available yet". */
+#include "api.h"
+#include "phone.h"
+#include "rstore.h"
+#include "sid.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const carry[] = {
+    "To",         "From",    "ParentCallSid", "Status",   "StartTime", "StartTime<",
+    "StartTime>", "EndTime", "EndTime<",      "EndTime>", NULL};
+
+static json_t *render(const api_req *q, const json_t *d, int in_list)
+{
+	(void)in_list;
+	static const char *const subs[][2] = {
+	    {"notifications", "Notifications"},
+	    {"recordings", "Recordings"},
+	    {"payments", "Payments"},
+	    {"events", "Events"},
+	    {"siprec", "Siprec"},
+	    {"streams", "Streams"},
+	    {"transcriptions", "Transcriptions"},
+	    {"user_defined_message_subscriptions", "UserDefinedMessageSubscriptions"},
+	    {"user_defined_messages", "UserDefinedMessages"},
+	};
+	const char *sid = jstr(d, "sid"), *api = jstr(d, "api_version");
+	char base[200], uri[220];
+	snprintf(base, sizeof base, "%s/Calls/%s", q->base, sid ? sid : "");
+	snprintf(uri, sizeof uri, "%s.json", base);
+	json_t *o = json_object(), *sub = json_object();
+	int ok = o && sub;
+	for (size_t i = 0; ok && i < sizeof subs / sizeof subs[0]; i++) {
+		char u[260];
+		snprintf(u, sizeof u, "%s/%s.json", base, subs[i][1]);
+		jput(sub, subs[i][0], json_string(u), &ok);
+	}
+	if (!ok) {
+		json_decref(o);
+		json_decref(sub);
+		return NULL;
+	}
+	jput(o, "sid", jtext(sid), &ok);
+	jput_date(o, "date_created", jms(d, "date_created"), &ok);
+	jput_date(o, "date_updated", jms(d, "date_updated"), &ok);
+	jput(o, "parent_call_sid", jtext(jstr(d, "parent_call_sid")), &ok);
+	jput(o, "account_sid", jtext(jstr(d, "account_sid")), &ok);
+	jput(o, "to", jtext(jstr(d, "to")), &ok);
+	jput(o, "to_formatted", jtext(jstr(d, "to_formatted")), &ok);
+	jput(o, "from", jtext(jstr(d, "from")), &ok);
+	jput(o, "from_formatted", jtext(jstr(d, "from_formatted")), &ok);
+	jput(o, "phone_number_sid", jtext(jstr(d, "phone_number_sid")), &ok);
+	jput(o, "status", jtext(jstr(d, "status")), &ok);
+	jput_date(o, "start_time", jms(d, "start_time"), &ok);
+	jput_date(o, "end_time", jms(d, "end_time"), &ok);
+	jput(o, "duration", jtext(jstr(d, "duration")), &ok);
+	jput(o, "price", json_null(), &ok);
+	jput(o, "price_unit", json_string("USD"), &ok);
+	jput(o, "direction", jtext(jstr(d, "direction")), &ok);
+	jput(o, "answered_by", json_null(), &ok);
+	jput(o, "annotation", jtext(jstr(d, "annotation")), &ok);
+	jput(o, "api_version", jtext(api ? api : "2010-04-01"), &ok);
+	jput(o, "forwarded_from", jtext(jstr(d, "forwarded_from")), &ok);
+	jput(o, "group_sid", json_null(), &ok);
+	jput(o, "caller_name", jtext(jstr(d, "caller_name")), &ok);
+	jput(o, "queue_time", jtext(jstr(d, "queue_time")), &ok);
+	jput(o, "trunk_sid", json_null(), &ok);
+	jput(o, "uri", json_string(uri), &ok);
+	jput(o, "subresource_uris", sub, &ok);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Loads the call of the path; 1 found, 0 answered 404, -1 answered 500. */
+static int load(const api_req *q, api_resp *r, json_t **doc)
+{
+	*doc = NULL;
+	redisReply *h = rstore_cmd("HGETALL fc:call:%s", q->sid[0]);
+	if (!h || h->type != REDIS_REPLY_ARRAY) {
+		if (h)
+			freeReplyObject(h);
+		api_internal(r);
+		return -1;
+	}
+	if (h->elements == 0) {
+		freeReplyObject(h);
+		api_not_found(r, q);
+		return 0;
+	}
+	*doc = api_hash_doc(h, q->sid[0]);
+	freeReplyObject(h);
+	if (!*doc) {
+		api_internal(r);
+		return -1;
+	}
+	const char *acct = jstr(*doc, "account_sid");
+	if (acct && strcmp(acct, q->cfg->account_sid) != 0) {
+		json_decref(*doc);
+		*doc = NULL;
+		api_not_found(r, q);
+		return 0;
+	}
+	return 1;
+}
+
+void calls_fetch(const api_req *q, api_resp *r)
+{
+	json_t *doc;
+	if (load(q, r, &doc) <= 0)
+		return;
+	json_t *j = render(q, doc, 0);
+	json_decref(doc);
+	if (!j)
+		api_internal(r);
+	else
+		api_json(r, 200, j);
+}
+
+void calls_create(const api_req *q, api_resp *r)
+{
+	(void)q;
+	api_error(r, 400, TW_BAD_PARAM,
+	          "Call creation is not available yet in this Fulcrum version");
+}
+
+void calls_update(const api_req *q, api_resp *r)
+{
+	json_t *doc;
+	if (load(q, r, &doc) <= 0)
+		return;
+	json_decref(doc);
+	api_error(r, 400, TW_BAD_PARAM,
+	          "Call modification (redirect, cancel, complete) is not available yet in this "
+	          "Fulcrum version");
+}
+
+static int live_status(const char *s)
+{
+	return s && (!strcmp(s, "queued") || !strcmp(s, "ringing") || !strcmp(s, "in-progress"));
+}
+
+void calls_delete(const api_req *q, api_resp *r)
+{
+	json_t *doc;
+	if (load(q, r, &doc) <= 0)
+		return;
+	const char *st = jstr(doc, "status");
+	int live = live_status(st);
+	if (!live) {
+		redisReply *e = rstore_cmd("EXISTS fc:live:%s", q->sid[0]);
+		if (!e) {
+			json_decref(doc);
+			api_internal(r);
+			return;
+		}
+		live = e->type == REDIS_REPLY_INTEGER && e->integer > 0;
+		freeReplyObject(e);
+	}
+	if (live) {
+		api_error(r, 400, TW_INCOMPLETE,
+		          "Cannot delete call %s while it is in progress (status %s)", q->sid[0],
+		          st ? st : "unknown");
+		json_decref(doc);
+		return;
+	}
+	json_decref(doc);
+	int ok = rstore_append("MULTI") == 0 && rstore_append("DEL fc:call:%s", q->sid[0]) == 0 &&
+	         rstore_append("ZREM fc:calls:%s %s", q->cfg->account_sid, q->sid[0]) == 0 &&
+	         rstore_append("EXEC") == 0;
+	for (int i = 0; ok && i < 4; i++) {
+		redisReply *x = rstore_reply();
+		ok = x && x->type != REDIS_REPLY_ERROR && (i < 3 || x->type == REDIS_REPLY_ARRAY);
+		if (x)
+			freeReplyObject(x);
+	}
+	if (ok)
+		api_no_content(r);
+	else
+		api_internal(r);
+}
+
+/* ---- list ---------------------------------------------------------------- */
+
+struct filter {
+	const char *acct, *to, *from, *parent, *status;
+	time_filter start, end;
+};
+
+/* Equal as written, or as the same E.164 number. */
+static int same_party(const char *a, const char *b)
+{
+	if (!a)
+		return 0;
+	if (!strcmp(a, b))
+		return 1;
+	char x[32], y[32];
+	return e164_normalize(a, x, sizeof x) == 0 && e164_normalize(b, y, sizeof y) == 0 &&
+	       !strcmp(x, y);
+}
+
+static int match(const json_t *d, const void *ctx)
+{
+	const struct filter *f = ctx;
+	const char *acct = jstr(d, "account_sid");
+	const char *parent = jstr(d, "parent_call_sid"), *status = jstr(d, "status");
+	if (acct && strcmp(acct, f->acct) != 0)
+		return 0;
+	if (f->to && !same_party(jstr(d, "to"), f->to))
+		return 0;
+	if (f->from && !same_party(jstr(d, "from"), f->from))
+		return 0;
+	if (f->parent && (!parent || strcmp(parent, f->parent) != 0))
+		return 0;
+	if (f->status && (!status || strcasecmp(status, f->status) != 0))
+		return 0;
+	return time_filter_match(&f->start, jms(d, "start_time")) &&
+	       time_filter_match(&f->end, jms(d, "end_time"));
+}
+
+static const char *nonempty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+void calls_list(const api_req *q, api_resp *r)
+{
+	struct filter f = {
+	    .acct = q->cfg->account_sid,
+	    .to = nonempty(form_get(q->query, "To")),
+	    .from = nonempty(form_get(q->query, "From")),
+	    .parent = nonempty(form_get(q->query, "ParentCallSid")),
+	    .status = nonempty(form_get(q->query, "Status")),
+	};
+	if (time_filter_parse(q, "StartTime", &f.start, r) < 0 ||
+	    time_filter_parse(q, "EndTime", &f.end, r) < 0)
+		return;
+	char zk[96];
+	snprintf(zk, sizeof zk, "fc:calls:%s", q->cfg->account_sid);
+	page_src s = {
+	    .zkey = zk,
+	    .newest_first = 1,
+	    .doc_prefix = "fc:call:",
+	    .doc_is_hash = 1,
+	    .list_key = "calls",
+	    .carry = carry,
+	    .match = match,
+	    .render = render,
+	    .ctx = &f,
+	};
+	page_list(q, &s, r);
+}
