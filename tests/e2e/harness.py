@@ -1,0 +1,1151 @@
+"""End-to-end test harness for Fulcrum (Python 3 standard library only).
+
+Pieces:
+  Stack(name, **env)   one complete stack on free loopback ports: redis-server,
+                       rtpengine (userspace), Kamailio with build/modules/fulcrum.so
+                       (kamailio-module/run-kamailio.sh) and callctl; waits for
+                       every health check; logs in build/e2e-logs/<name>/.
+  WebhookApp()         a real HTTP server on a free loopback port that records
+                       every request (and checks X-Twilio-Signature) and serves
+                       scripted responses per path.
+  sipp(scenario, ...)  runs /usr/bin/sipp once (-m 1) with message and error
+                       traces and returns the exit code and the parsed trace.
+  FulcrumTestCase      unittest base class: a stack and a webhook app shared by
+                       the tests of a class, unique numbers/paths per test, log
+                       tails printed when a test fails.
+
+Everything is bounded in time and every process is killed on teardown (and at
+interpreter exit), also when a test fails. Tests talk only to 127.0.0.1.
+
+Environment: FULCRUM_SAN=1 runs build/san/callctl; FULCRUM_E2E_KEEP_LOGS is
+not needed (logs are always kept under build/e2e-logs/).
+"""
+
+import atexit
+import base64
+import fcntl
+import hashlib
+import hmac
+import http.server
+import itertools
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+LOG_ROOT = os.path.join(BUILD, "e2e-logs")
+SIPP_DIR = os.path.join(ROOT, "tests", "e2e", "sipp")
+MODULE = os.path.join(BUILD, "modules", "fulcrum.so")
+RTPENGINE_CONF = os.path.join(ROOT, "rtp-config", "rtpengine.conf")
+RUN_KAMAILIO = os.path.join(ROOT, "kamailio-module", "run-kamailio.sh")
+SIPP = "/usr/bin/sipp"
+LOOPBACK = "127.0.0.1"
+HEALTH_TIMEOUT = 30.0
+
+CALL_SID_RE = re.compile(r"^CA[0-9a-f]{32}$")
+
+XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
+TWIML_BUSY = XML_DECL + '<Response><Reject reason="busy"/></Response>'
+TWIML_REJECT = XML_DECL + '<Response><Reject/></Response>'
+# Call statuses after which nothing changes any more (twilio-voice.md §1.3).
+TERMINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+
+def callctl_binary():
+    flavour = "san" if os.environ.get("FULCRUM_SAN") == "1" else "rel"
+    return os.path.join(BUILD, flavour, "callctl")
+
+
+# --------------------------------------------------------------------- ports
+
+_port_lock = threading.Lock()
+_ports_given = set()
+
+
+def free_port(udp=True, tcp=True):
+    """A loopback port that is free for TCP and/or UDP right now (bind to 0),
+    never the same one twice in this process."""
+    for _ in range(200):
+        first = socket.socket(socket.AF_INET, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
+        try:
+            first.bind((LOOPBACK, 0))
+            port = first.getsockname()[1]
+            if tcp and udp:
+                other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                try:
+                    other.bind((LOOPBACK, port))
+                except OSError:
+                    continue
+                finally:
+                    other.close()
+        finally:
+            first.close()
+        with _port_lock:
+            if port in _ports_given:
+                continue
+            _ports_given.add(port)
+        return port
+    raise RuntimeError("no free port found")
+
+
+class RtpRange:
+    """A block of RTP ports reserved for one stack. Blocks of 100 ports in
+    20000-29999 (below Linux's ephemeral range, away from stack.sh's default
+    30000-30999); a block is held with flock on a file in /tmp, so concurrent
+    test runs on one machine never share a block."""
+
+    BASE, SIZE, COUNT = 20000, 100, 100
+    LOCK_DIR = "/tmp/fulcrum-e2e-rtp"
+
+    def __init__(self):
+        os.makedirs(self.LOCK_DIR, exist_ok=True)
+        start = (os.getpid() * 7) % self.COUNT
+        for i in range(self.COUNT):
+            slot = (start + i) % self.COUNT
+            fd = os.open(os.path.join(self.LOCK_DIR, "%d.lock" % slot), os.O_CREAT | os.O_RDWR, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            self.fd = fd
+            self.min = self.BASE + slot * self.SIZE
+            self.max = self.min + self.SIZE - 1
+            return
+        raise RuntimeError("no free RTP port block")
+
+    def release(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+# ------------------------------------------------------------------ processes
+
+_live_procs = set()
+_live_lock = threading.Lock()
+
+
+class Proc:
+    """A child process in its own session (process group), output to a log."""
+
+    def __init__(self, name, argv, env, log_path, cwd=ROOT):
+        self.name = name
+        self.argv = argv
+        self.log_path = log_path
+        os.makedirs(os.path.dirname(log_path), exist_ok=True)
+        self._log = open(log_path, "ab")
+        self._log.write(("---- %s starting: %s\n" % (time.strftime("%H:%M:%S"), " ".join(argv))).encode())
+        self._log.flush()
+        self.popen = subprocess.Popen(
+            argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._log,
+            stderr=subprocess.STDOUT, start_new_session=True)
+        self.pid = self.popen.pid
+        with _live_lock:
+            _live_procs.add(self)
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def signal_group(self, sig):
+        try:
+            os.killpg(self.pid, sig)
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            pass
+
+    def kill(self):
+        """SIGKILL the whole group at once (crash simulation)."""
+        self.signal_group(signal.SIGKILL)
+        try:
+            self.popen.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        self._done()
+
+    def stop(self, grace=5.0):
+        """SIGTERM to the group, SIGKILL after grace seconds. The group is
+        signalled even when the leader is gone (Kamailio children)."""
+        self.signal_group(signal.SIGTERM)
+        try:
+            self.popen.wait(grace)
+        except subprocess.TimeoutExpired:
+            pass
+        self.signal_group(signal.SIGKILL)
+        try:
+            self.popen.wait(2)
+        except subprocess.TimeoutExpired:
+            pass
+        self._done()
+
+    def _done(self):
+        with _live_lock:
+            _live_procs.discard(self)
+        try:
+            self._log.close()
+        except OSError:
+            pass
+
+    def tail(self, n=40):
+        return tail_file(self.log_path, n)
+
+
+def tail_file(path, n=40):
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 64 * 1024))
+            lines = f.read().decode("utf-8", "replace").splitlines()
+        return "\n".join(lines[-n:])
+    except OSError as e:
+        return "(no log: %s)" % e
+
+
+def _kill_everything():
+    with _live_lock:
+        procs = list(_live_procs)
+    for p in procs:
+        p.signal_group(signal.SIGKILL)
+    with _live_lock:
+        _live_procs.clear()
+
+
+atexit.register(_kill_everything)
+
+
+def _sigterm(signum, frame):
+    _kill_everything()
+    sys.exit(128 + signum)
+
+
+if threading.current_thread() is threading.main_thread():
+    try:
+        signal.signal(signal.SIGTERM, _sigterm)
+    except ValueError:
+        pass
+
+
+def wait_until(pred, timeout, interval=0.05):
+    """Polls pred() until it returns a true value (returned) or timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)
+
+
+# ------------------------------------------------------------ health probes
+
+def probe_redis(port):
+    try:
+        out = subprocess.run(["redis-cli", "-h", LOOPBACK, "-p", str(port), "ping"],
+                             capture_output=True, text=True, timeout=2)
+        return out.stdout.strip() == "PONG"
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def probe_rtpengine(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.5)
+    try:
+        cookie = secrets.token_hex(4).encode()
+        s.sendto(cookie + b" d7:command4:pinge", (LOOPBACK, port))
+        data, _ = s.recvfrom(65535)
+        return data.startswith(cookie) and b"pong" in data
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def sip_options(port, timeout=0.5):
+    """Sends OPTIONS sip:127.0.0.1:port over UDP; returns the final status
+    code received, or None."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        s.bind((LOOPBACK, 0))
+        lp = s.getsockname()[1]
+        tag = secrets.token_hex(6)
+        msg = ("OPTIONS sip:%s:%d SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-%s;rport\r\n"
+               "Max-Forwards: 70\r\n"
+               "From: <sip:health@%s>;tag=%s\r\n"
+               "To: <sip:%s:%d>\r\n"
+               "Call-ID: health-%s@%s\r\n"
+               "CSeq: 1 OPTIONS\r\n"
+               "Content-Length: 0\r\n\r\n") % (LOOPBACK, port, LOOPBACK, lp, tag, LOOPBACK, tag,
+                                               LOOPBACK, port, tag, LOOPBACK)
+        s.sendto(msg.encode(), (LOOPBACK, port))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            data, _ = s.recvfrom(65535)
+            m = re.match(rb"SIP/2\.0 (\d{3})", data)
+            if m and int(m.group(1)) >= 200:
+                return int(m.group(1))
+        return None
+    except OSError:
+        return None
+    finally:
+        s.close()
+
+
+def probe_http(url):
+    try:
+        with urllib.request.urlopen(url, timeout=1) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------------- Stack
+
+_stack_seq = itertools.count(1)
+
+
+def _safe(name):
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:120]
+
+
+class StackError(AssertionError):
+    pass
+
+
+class Stack:
+    """One Fulcrum stack on its own ports:
+
+        st = Stack("test_x", FULCRUM_WEBHOOK_TIMEOUT_MS="3000")
+        st.sip_port, st.api_base, st.account_sid, st.auth_token
+        st.rest("POST", "IncomingPhoneNumbers.json", {...}) -> (status, json)
+        st.redis("KEYS", "fc:live:*") -> str
+        st.stop()
+
+    env overrides are given to every component (after the harness' own
+    settings, so they win)."""
+
+    def __init__(self, name, logdir=None, **env_overrides):
+        self.name = name
+        self.logdir = logdir or os.path.join(LOG_ROOT, _safe(name))
+        os.makedirs(self.logdir, exist_ok=True)
+        self.procs = {}
+        self.callctls = []
+        self.stopped = False
+        self.rtp = None
+        self.account_sid = "AC" + secrets.token_hex(16)
+        self.auth_token = secrets.token_hex(16)
+        self.redis_port = free_port(udp=False)
+        self.ng_port = free_port(tcp=False)
+        self.sip_port = free_port()
+        self.api_port = free_port(udp=False)
+        self.proxy_id = "e2e-%d-%d" % (os.getpid(), self.sip_port)
+        self.env_overrides = {k: str(v) for k, v in env_overrides.items()}
+        try:
+            self._check_built()
+            self.rtp = RtpRange()
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    # -- addresses
+    @property
+    def api_root(self):
+        return "http://%s:%d" % (LOOPBACK, self.api_port)
+
+    @property
+    def api_base(self):
+        return self.api_root + "/2010-04-01"
+
+    @property
+    def account_base(self):
+        return "%s/Accounts/%s" % (self.api_base, self.account_sid)
+
+    @property
+    def redis_url(self):
+        return "redis://%s:%d" % (LOOPBACK, self.redis_port)
+
+    @property
+    def sip_target(self):
+        return "%s:%d" % (LOOPBACK, self.sip_port)
+
+    # -- lifecycle
+    def _check_built(self):
+        missing = [p for p in (callctl_binary(), MODULE) if not os.path.exists(p)]
+        if missing:
+            raise StackError("not built: %s (run make all)" % ", ".join(missing))
+        for b in ("redis-server", "redis-cli", "rtpengine", "kamailio"):
+            if not any(os.access(os.path.join(d, b), os.X_OK)
+                       for d in os.environ.get("PATH", "").split(os.pathsep) + ["/usr/sbin", "/usr/bin"]):
+                raise StackError("%s not installed (run deploy/install-deps.sh)" % b)
+
+    def env(self, **extra):
+        e = dict(os.environ)
+        e.update({
+            "FULCRUM_REDIS_URL": self.redis_url,
+            "FULCRUM_API_ADDR": LOOPBACK,
+            "FULCRUM_API_PORT": str(self.api_port),
+            "FULCRUM_ACCOUNT_SID": self.account_sid,
+            "FULCRUM_AUTH_TOKEN": self.auth_token,
+            "FULCRUM_PUBLIC_URL": self.api_root,
+            "FULCRUM_RTPENGINE_NG": "%s:%d" % (LOOPBACK, self.ng_port),
+            "FULCRUM_LOG_LEVEL": "debug",
+            "FULCRUM_SIP_ADDR": LOOPBACK,
+            "FULCRUM_SIP_PORT": str(self.sip_port),
+            "FULCRUM_PROXY_ID": self.proxy_id,
+            "FULCRUM_RUN_DIR": os.path.join(self.logdir, "run"),
+            "FULCRUM_MODULE": MODULE,
+            "FULCRUM_SIP_CHILDREN": "2",
+            "FULCRUM_KAMAILIO_SHM": "64",
+            "ASAN_OPTIONS": e.get("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0"),
+            "UBSAN_OPTIONS": e.get("UBSAN_OPTIONS", "print_stacktrace=1"),
+        })
+        # A proxy set in the outer environment must never catch loopback traffic.
+        for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+            e.pop(k, None)
+        e.update(self.env_overrides)
+        e.update(extra)
+        return e
+
+    def _log(self, comp):
+        return os.path.join(self.logdir, comp + ".log")
+
+    def _start(self):
+        deadline = time.monotonic() + HEALTH_TIMEOUT
+        env = self.env()
+        redis_dir = os.path.join(self.logdir, "redis")
+        os.makedirs(redis_dir, exist_ok=True)
+        self.procs["redis"] = Proc("redis", [
+            "redis-server", "--bind", LOOPBACK, "--port", str(self.redis_port),
+            "--dir", redis_dir, "--save", "", "--appendonly", "no",
+            "--daemonize", "no", "--logfile", "", "--protected-mode", "yes"],
+            env, self._log("redis"))
+        self._wait_healthy(["redis"], deadline)
+        self.procs["rtpengine"] = Proc("rtpengine", [
+            "rtpengine", "--config-file=" + RTPENGINE_CONF, "--config-section=rtpengine",
+            "--foreground", "--table=-1", "--listen-ng=%s:%d" % (LOOPBACK, self.ng_port),
+            "--interface=" + LOOPBACK, "--port-min=%d" % self.rtp.min,
+            "--port-max=%d" % self.rtp.max], env, self._log("rtpengine"))
+        self._start_callctl_proc()
+        self.procs["kamailio"] = Proc("kamailio", ["bash", RUN_KAMAILIO], env, self._log("kamailio"))
+        self._wait_healthy(["rtpengine", "callctl", "kamailio"], deadline)
+
+    def _start_callctl_proc(self):
+        n = len(self.callctls) + 1
+        log = self._log("callctl" if n == 1 else "callctl-%d" % n)
+        p = Proc("callctl", [callctl_binary()], self.env(), log)
+        self.callctls.append(p)
+        self.procs["callctl"] = p
+        return p
+
+    def check(self, comp):
+        if comp == "redis":
+            return probe_redis(self.redis_port)
+        if comp == "rtpengine":
+            return probe_rtpengine(self.ng_port)
+        if comp == "kamailio":
+            return sip_options(self.sip_port) == 200
+        if comp == "callctl":
+            return probe_http(self.api_root + "/health")
+        raise ValueError(comp)
+
+    def _wait_healthy(self, comps, deadline):
+        pending = list(comps)
+        while pending:
+            for c in list(pending):
+                p = self.procs[c]
+                if not p.alive():
+                    raise StackError("%s[%s]: %s exited during startup (status %s)\n%s" % (
+                        self.name, self.logdir, c, p.popen.returncode, self._tail_msg(c)))
+                if self.check(c):
+                    pending.remove(c)
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                c = pending[0]
+                raise StackError("%s[%s]: %s did not pass its health check within %.0f s\n%s" % (
+                    self.name, self.logdir, c, HEALTH_TIMEOUT, self._tail_msg(c)))
+            time.sleep(0.1)
+
+    def _tail_msg(self, comp, n=30):
+        p = self.procs.get(comp)
+        path = p.log_path if p else self._log(comp)
+        return "---- last lines of %s:\n%s\n----" % (path, tail_file(path, n))
+
+    def log_files(self):
+        out = []
+        for name in sorted(os.listdir(self.logdir)):
+            if name.endswith(".log"):
+                out.append(os.path.join(self.logdir, name))
+        return out
+
+    def kill_callctl(self):
+        """SIGKILL the current callctl (no cleanup of any kind)."""
+        p = self.procs.get("callctl")
+        if p:
+            p.kill()
+
+    def start_callctl(self, new_port=True, timeout=HEALTH_TIMEOUT):
+        """Starts another callctl instance for this stack and waits for its
+        /health. new_port=True gives it a fresh API port (.api_port follows),
+        so a dead instance's socket state can never interfere."""
+        if new_port:
+            self.api_port = free_port(udp=False)
+        self._start_callctl_proc()
+        self._wait_healthy(["callctl"], time.monotonic() + timeout)
+
+    def stop(self):
+        if self.stopped:
+            return
+        self.stopped = True
+        order = ["kamailio", "callctl", "rtpengine", "redis"]
+        procs = [self.procs[c] for c in order if c in self.procs]
+        procs += [p for p in self.callctls if p not in procs]
+        for p in procs:
+            p.signal_group(signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        for p in procs:
+            try:
+                p.popen.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            p.stop(grace=0)
+        if self.rtp:
+            self.rtp.release()
+
+    # -- access
+    def redis(self, *args):
+        """redis-cli -p <port> --raw args...; returns stdout (stripped)."""
+        r = subprocess.run(["redis-cli", "-h", LOOPBACK, "-p", str(self.redis_port), "--raw"]
+                           + [str(a) for a in args], capture_output=True, text=True, timeout=10)
+        return r.stdout.strip()
+
+    def redis_keys(self, pattern):
+        out = self.redis("--scan", "--pattern", pattern)
+        return sorted(set(l for l in out.splitlines() if l))
+
+    def rest(self, method, path, params=None, auth=True, timeout=10):
+        """REST call with Basic auth. path: "IncomingPhoneNumbers.json" is
+        relative to /2010-04-01/Accounts/{AccountSid}/; "/..." is relative to
+        the API root. Returns (status, parsed JSON or text or None)."""
+        if path.startswith("/"):
+            url = self.api_root + path
+        else:
+            url = self.account_base + "/" + path
+        data = None
+        if params:
+            enc = urllib.parse.urlencode(params)
+            if method.upper() in ("GET", "DELETE"):
+                url += ("&" if "?" in url else "?") + enc
+            else:
+                data = enc.encode()
+        req = urllib.request.Request(url, data=data, method=method.upper())
+        if data is not None:
+            req.add_header("Content-Type", "application/x-www-form-urlencoded")
+        if auth:
+            cred = base64.b64encode(("%s:%s" % (self.account_sid, self.auth_token)).encode()).decode()
+            req.add_header("Authorization", "Basic " + cred)
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(req, timeout=timeout) as r:
+                status, body = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            status, body = e.code, e.read()
+        text = body.decode("utf-8", "replace")
+        if not text:
+            return status, None
+        try:
+            return status, json.loads(text)
+        except ValueError:
+            return status, text
+
+    # -- convenience for tests
+    def create_number(self, number, voice_url, method=None, fallback_url=None,
+                      fallback_method=None, **more):
+        p = {"PhoneNumber": number, "VoiceUrl": voice_url}
+        if method:
+            p["VoiceMethod"] = method
+        if fallback_url:
+            p["VoiceFallbackUrl"] = fallback_url
+        if fallback_method:
+            p["VoiceFallbackMethod"] = fallback_method
+        p.update(more)
+        st, body = self.rest("POST", "IncomingPhoneNumbers.json", p)
+        if st not in (200, 201) or not isinstance(body, dict):
+            raise AssertionError("creating number %s: HTTP %s %r" % (number, st, body))
+        return body
+
+    def create_domain(self, domain, voice_url, method=None, fallback_url=None,
+                      fallback_method=None, **more):
+        p = {"DomainName": domain, "VoiceUrl": voice_url}
+        if method:
+            p["VoiceMethod"] = method
+        if fallback_url:
+            p["VoiceFallbackUrl"] = fallback_url
+        if fallback_method:
+            p["VoiceFallbackMethod"] = fallback_method
+        p.update(more)
+        st, body = self.rest("POST", "SIP/Domains.json", p)
+        if st not in (200, 201) or not isinstance(body, dict):
+            raise AssertionError("creating domain %s: HTTP %s %r" % (domain, st, body))
+        return body
+
+    def call_record(self, call_sid):
+        return self.rest("GET", "Calls/%s.json" % call_sid)
+
+    def wait_call_status(self, call_sid, statuses, timeout=5.0):
+        """Polls the Call record until its status is one of statuses;
+        returns the last (status, body) seen."""
+        last = [None]
+
+        def done():
+            last[0] = self.call_record(call_sid)
+            st, body = last[0]
+            return st == 200 and isinstance(body, dict) and body.get("status") in statuses
+        wait_until(done, timeout, 0.1)
+        return last[0]
+
+    def events(self, call_sid=None):
+        """The JSON documents of fc:events (optionally only one call's)."""
+        out = subprocess.run(["redis-cli", "-h", LOOPBACK, "-p", str(self.redis_port), "--json",
+                              "XRANGE", "fc:events", "-", "+"],
+                             capture_output=True, text=True, timeout=10).stdout
+        docs = []
+        try:
+            entries = json.loads(out) if out.strip() else []
+        except ValueError:
+            entries = []
+        for entry in entries or []:
+            # [id, [field, value, ...]]
+            fields = entry[1] if len(entry) > 1 else []
+            for i in range(0, len(fields) - 1, 2):
+                if fields[i] == "j":
+                    try:
+                        d = json.loads(fields[i + 1])
+                    except ValueError:
+                        continue
+                    if call_sid is None or d.get("call_sid") == call_sid:
+                        docs.append(d)
+        return docs
+
+
+# ----------------------------------------------------------------- WebhookApp
+
+def twilio_signature(auth_token, url, params=None):
+    """X-Twilio-Signature as Twilio computes it (twilio-voice.md §6.2),
+    written independently of callctl: url + every POST param name+value,
+    names in byte order (values of a repeated name sorted too), HMAC-SHA1
+    with the auth token, Base64."""
+    s = url
+    if params:
+        by_name = {}
+        for k, v in params:
+            by_name.setdefault(k, []).append(v)
+        for k in sorted(by_name):
+            for v in sorted(by_name[k]):
+                s += k + v
+    mac = hmac.new(auth_token.encode(), s.encode("utf-8"), hashlib.sha1)
+    return base64.b64encode(mac.digest()).decode()
+
+
+class WebhookRequest:
+    """One request the app received."""
+
+    def __init__(self, method, raw_path, headers, body, url, arrived):
+        self.method = method
+        self.raw_path = raw_path
+        split = urllib.parse.urlsplit(raw_path)
+        self.path = split.path
+        self.query_string = split.query
+        self.query_list = urllib.parse.parse_qsl(split.query, keep_blank_values=True)
+        self.query = dict(self.query_list)
+        self.headers = headers  # email.message.Message (case-insensitive get)
+        self.body = body
+        ctype = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if method == "POST" and ctype == "application/x-www-form-urlencoded":
+            self.form_list = urllib.parse.parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        else:
+            self.form_list = []
+        self.form = dict(self.form_list)
+        self.url = url  # as requested: http://127.0.0.1:port/path?query
+        self.signature = headers.get("X-Twilio-Signature")
+        self.signature_ok = None  # set by the app when it knows the token
+        self.arrived = arrived  # time.time() when the request line was read
+        self.responded = None  # time.time() when the response was written
+        self.status = None  # status served
+
+    @property
+    def params(self):
+        """Twilio parameters: the form for POST, the query for GET."""
+        return self.form if self.method == "POST" else self.query
+
+    def __repr__(self):
+        return "<%s %s %s>" % (self.method, self.raw_path, self.params)
+
+
+class WebhookApp:
+    """A scripted TwiML web server on 127.0.0.1:<free port>.
+
+        app = WebhookApp(auth_token=stack.auth_token)
+        app.route("/voice", "<Response><Reject/></Response>", delay=1.0)
+        stack.create_number("+14155550100", app.url("/voice"))
+        ...
+        reqs = app.wait_requests("/voice", 1, timeout=5)
+        reqs[0].params["CallSid"], reqs[0].signature_ok
+
+    Unknown paths get 404 (and are recorded). auth_token may be a string or a
+    dict AccountSid -> token (several stacks sharing one app)."""
+
+    def __init__(self, auth_token=None):
+        self.auth_token = auth_token
+        self._routes = {}
+        self._reqs = []
+        self._cond = threading.Condition()
+        app = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"
+
+            def log_message(self, fmt, *args):
+                pass
+
+            def _handle(self):
+                arrived = time.time()
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n > 0 else b""
+                host = self.headers.get("Host") or "%s:%d" % (LOOPBACK, app.port)
+                url = "http://%s%s" % (host, self.path)
+                req = WebhookRequest(self.command, self.path, self.headers, body, url, arrived)
+                req.signature_ok = app._check_signature(req)
+                with app._cond:
+                    app._reqs.append(req)
+                    app._cond.notify_all()
+                route = app._routes.get(req.path)
+                if route is None:
+                    status, rbody, ctype, delay, hdrs = 404, b"no route", "text/plain", 0, {}
+                else:
+                    status, rbody, ctype, delay, hdrs = route
+                    if callable(rbody):
+                        r = rbody(req)
+                        if isinstance(r, tuple):
+                            status, rbody, ctype = (list(r) + [ctype])[:3]
+                        else:
+                            rbody = r
+                if isinstance(rbody, str):
+                    rbody = rbody.encode()
+                if delay:
+                    time.sleep(delay)
+                req.status = status
+                try:
+                    self.send_response(status)
+                    if ctype:
+                        self.send_header("Content-Type", ctype)
+                    for k, v in hdrs.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(rbody)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(rbody)
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError, OSError):
+                    pass
+                req.responded = time.time()
+                with app._cond:
+                    app._cond.notify_all()
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
+
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+            def handle_error(self, request, client_address):
+                pass
+
+        self._server = Server((LOOPBACK, 0), Handler)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        daemon=True)
+        self._thread.start()
+
+    def _token_for(self, req):
+        if isinstance(self.auth_token, dict):
+            return self.auth_token.get(req.params.get("AccountSid"))
+        return self.auth_token
+
+    def _check_signature(self, req):
+        token = self._token_for(req)
+        if not token or not req.signature:
+            return False if token else None
+        expected = twilio_signature(token, req.url, req.form_list if req.method == "POST" else None)
+        return hmac.compare_digest(expected, req.signature)
+
+    def url(self, path):
+        return "http://%s:%d%s" % (LOOPBACK, self.port, path)
+
+    def route(self, path, body, status=200, content_type="text/xml", delay=0, headers=None):
+        """Serve body (str/bytes, or a function(request) returning a body or
+        (status, body[, content_type])) at path (query ignored), after delay
+        seconds."""
+        self._routes[path] = (status, body, content_type, delay, dict(headers or {}))
+
+    def requests(self, path=None):
+        with self._cond:
+            return [r for r in self._reqs if path is None or r.path == path]
+
+    def wait_requests(self, path, n, timeout=10.0):
+        """Waits until at least n requests for path arrived; returns them all
+        (maybe fewer than n after timeout)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                got = [r for r in self._reqs if path is None or r.path == path]
+                left = deadline - time.monotonic()
+                if len(got) >= n or left <= 0:
+                    return got
+                self._cond.wait(min(left, 0.2))
+
+    def wait_responded(self, req, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while req.responded is None and time.monotonic() < deadline:
+                self._cond.wait(0.1)
+        return req.responded is not None
+
+    def stop(self):
+        try:
+            self._server.shutdown()
+            self._server.server_close()
+        except OSError:
+            pass
+
+
+# ----------------------------------------------------------------------- sipp
+
+class SipMessage:
+    def __init__(self, direction, ts, text):
+        self.direction = direction  # "sent" | "recv"
+        self.time = ts  # epoch seconds
+        self.text = text
+        head, _, self.body = text.partition("\n\n")
+        lines = head.split("\n")
+        self.first_line = lines[0].strip()
+        self.headers = []
+        for l in lines[1:]:
+            if ":" in l:
+                k, v = l.split(":", 1)
+                self.headers.append((k.strip(), v.strip()))
+        m = re.match(r"SIP/2\.0 (\d{3})\s*(.*)", self.first_line)
+        self.code = int(m.group(1)) if m else None
+        self.reason = m.group(2) if m else None
+        self.method = None if m else self.first_line.split(" ", 1)[0]
+
+    def header(self, name):
+        """First value of header name (case-insensitive), or None."""
+        n = name.lower()
+        for k, v in self.headers:
+            if k.lower() == n:
+                return v
+        return None
+
+    def header_all(self, name):
+        n = name.lower()
+        return [v for k, v in self.headers if k.lower() == n]
+
+    @property
+    def cseq_method(self):
+        c = self.header("CSeq") or ""
+        parts = c.split()
+        return parts[1] if len(parts) > 1 else None
+
+    def __repr__(self):
+        return "<%s %s>" % (self.direction, self.first_line)
+
+
+_TRACE_SPLIT = re.compile(r"^-{20,} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)\s*$", re.M)
+
+
+def parse_sipp_trace(text):
+    """Parses sipp's -trace_msg file into SipMessage objects."""
+    msgs = []
+    parts = _TRACE_SPLIT.split(text)
+    # parts: [pre, ts1, chunk1, ts2, chunk2, ...]
+    for i in range(1, len(parts) - 1, 2):
+        ts_s, chunk = parts[i], parts[i + 1]
+        try:
+            whole, _, frac = ts_s.partition(".")
+            ts = time.mktime(time.strptime(whole, "%Y-%m-%d %H:%M:%S")) + (float("0." + frac) if frac else 0)
+        except ValueError:
+            ts = 0.0
+        chunk = chunk.replace("\r\n", "\n").lstrip("\n")
+        first, _, rest = chunk.partition("\n")
+        if "message sent" in first:
+            direction = "sent"
+        elif "message received" in first:
+            direction = "recv"
+        else:
+            continue
+        rest = rest.lstrip("\n").rstrip("\n")
+        if rest:
+            msgs.append(SipMessage(direction, ts, rest + "\n"))
+    return msgs
+
+
+class SippResult:
+    def __init__(self, rc, trace, errors, output, scenario, started, ended):
+        self.rc = rc
+        self.trace = trace
+        self.errors = errors
+        self.output = output
+        self.scenario = scenario
+        self.started = started
+        self.ended = ended
+        self.messages = parse_sipp_trace(trace)
+
+    @property
+    def ok(self):
+        return self.rc == 0
+
+    def received(self, code=None, method=None):
+        """Responses received (optionally only a code / a CSeq method)."""
+        return [m for m in self.messages if m.direction == "recv" and m.code is not None
+                and (code is None or m.code == code)
+                and (method is None or m.cseq_method == method)]
+
+    def sent(self, method=None):
+        return [m for m in self.messages if m.direction == "sent" and m.method is not None
+                and (method is None or m.method == method)]
+
+    def codes(self, method="INVITE"):
+        """Status codes received for method (in order, retransmissions too)."""
+        return [m.code for m in self.received(method=method)]
+
+    def finals(self, method="INVITE"):
+        return [m for m in self.received(method=method) if m.code >= 200]
+
+    def final(self, method="INVITE"):
+        f = self.finals(method)
+        return f[0] if f else None
+
+    def final_code(self, method="INVITE"):
+        f = self.final(method)
+        return f.code if f else None
+
+    @property
+    def invite(self):
+        inv = self.sent("INVITE")
+        return inv[0] if inv else None
+
+    @property
+    def call_id(self):
+        inv = self.invite
+        return inv.header("Call-ID") if inv else None
+
+    def summary(self):
+        lines = ["sipp %s rc=%s" % (os.path.basename(self.scenario), self.rc)]
+        for m in self.messages:
+            lines.append("  %.3f %s %s" % (m.time - self.started if m.time else 0,
+                                           "->" if m.direction == "sent" else "<-", m.first_line))
+        if self.errors.strip():
+            lines.append("  errors: " + self.errors.strip()[-1500:])
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return self.summary()
+
+
+_sipp_seq = itertools.count(1)
+
+
+class SippRun:
+    """A sipp process started in the background; .wait() -> SippResult."""
+
+    def __init__(self, scenario, target, logdir=None, headers=(), ruri_user="+15550000000",
+                 ruri_host=None, from_user="alice", from_disp="Alice", d_ms=1000,
+                 timeout=20, transport="u1", extra_args=(), **keys):
+        if not os.path.isabs(scenario):
+            scenario = os.path.join(SIPP_DIR, scenario if scenario.endswith(".xml") else scenario + ".xml")
+        self.scenario = scenario
+        self.timeout = timeout
+        logdir = logdir or os.path.join(LOG_ROOT, "sipp")
+        os.makedirs(logdir, exist_ok=True)
+        n = next(_sipp_seq)
+        base = os.path.join(logdir, "sipp-%d-%s" % (n, os.path.splitext(os.path.basename(scenario))[0]))
+        self.msg_file = base + "-messages.log"
+        self.err_file = base + "-errors.log"
+        self.out_file = base + "-out.log"
+        for f in (self.msg_file, self.err_file):
+            try:
+                os.unlink(f)
+            except FileNotFoundError:
+                pass
+        hdrs = "".join("\r\n%s: %s" % (k, v) for k, v in headers)
+        allkeys = {"ruri_user": ruri_user, "ruri_host": ruri_host or target, "from_user": from_user,
+                   "from_disp": from_disp, "hdrs": hdrs}
+        allkeys.update(keys)
+        self.local_port = free_port(tcp=False)
+        argv = [SIPP, "-sf", scenario, target, "-m", "1", "-nostdin", "-t", transport,
+                "-i", LOOPBACK, "-p", str(self.local_port), "-mp", str(free_port(tcp=False)),
+                "-trace_msg", "-message_file", self.msg_file,
+                "-trace_err", "-error_file", self.err_file,
+                "-timeout", "%ds" % int(timeout), "-timeout_error",
+                "-d", str(int(d_ms)), "-max_recv_loops", "1000"]
+        for k, v in allkeys.items():
+            argv += ["-key", k, str(v)]
+        argv += list(extra_args)
+        self.argv = argv
+        self._out = open(self.out_file, "wb")
+        self.started = time.time()
+        self.popen = subprocess.Popen(argv, cwd=logdir, stdin=subprocess.DEVNULL, stdout=self._out,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait(self):
+        try:
+            rc = self.popen.wait(self.timeout + 10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            rc = self.popen.wait(5)
+        ended = time.time()
+        self._out.close()
+
+        def read(p):
+            try:
+                with open(p, "r", errors="replace") as f:
+                    return f.read()
+            except FileNotFoundError:
+                return ""
+        return SippResult(rc, read(self.msg_file), read(self.err_file), read(self.out_file),
+                          self.scenario, self.started, ended)
+
+
+def sipp(scenario, target, **kw):
+    """Runs a sipp scenario once and returns SippResult (rc, trace, parsed
+    messages). Keyword arguments: logdir, headers=[(name, value)], ruri_user,
+    ruri_host (default: target), from_user, from_disp, d_ms (the scenario's
+    <pause/>), timeout (s), any other -key name=value."""
+    return SippRun(scenario, target, **kw).wait()
+
+
+def sipp_start(scenario, target, **kw):
+    """Like sipp() but returns at once; call .wait() for the result."""
+    return SippRun(scenario, target, **kw)
+
+
+# ------------------------------------------------------------ test base class
+
+_number_seq = itertools.count(1)
+
+
+class FulcrumTestCase(unittest.TestCase):
+    """Base class: one Stack and one WebhookApp per test class (started in
+    setUpClass, stopped in tearDownClass). A stack that cannot start makes
+    every test of the class fail with the reason (not one anonymous error).
+    When a test fails, the tails of the stack's logs are printed."""
+
+    stack_env = {}
+    shared_stack = True
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = None
+        cls.app = None
+        cls.stack_error = None
+        cls.class_logdir = os.path.join(LOG_ROOT, _safe("%s.%s" % (cls.__module__, cls.__name__)))
+        if not cls.shared_stack:
+            return
+        try:
+            cls.stack = Stack("%s.%s" % (cls.__module__, cls.__name__), logdir=cls.class_logdir,
+                              **cls.stack_env)
+            cls.app = WebhookApp(auth_token=cls.stack.auth_token)
+        except Exception as e:  # reported by every test
+            cls.stack_error = "%s: %s" % (type(e).__name__, e)
+            if cls.stack:
+                cls.stack.stop()
+                cls.stack = None
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.app:
+            cls.app.stop()
+        if cls.stack:
+            cls.stack.stop()
+
+    def setUp(self):
+        if self.stack_error:
+            self.fail("stack did not start: " + self.stack_error)
+        self._extra_stacks = []
+        self.logdir = os.path.join(self.class_logdir, _safe(self._testMethodName))
+        os.makedirs(self.logdir, exist_ok=True)
+        self.t0 = time.time()
+
+    def new_stack(self, label, **env):
+        """A stack of this test only (stopped after the test)."""
+        st = Stack("%s.%s" % (self.id(), label), logdir=os.path.join(self.logdir, label), **env)
+        self._extra_stacks.append(st)
+        self.addCleanup(st.stop)
+        return st
+
+    def new_app(self, auth_token=None):
+        app = WebhookApp(auth_token=auth_token)
+        self.addCleanup(app.stop)
+        return app
+
+    def path(self, name="voice"):
+        """A webhook path unique to this test."""
+        return "/%s/%s" % (self._testMethodName, name)
+
+    @staticmethod
+    def number():
+        """A fresh E.164 number (unique within this run)."""
+        return "+1415%07d" % ((os.getpid() % 100) * 10000 + next(_number_seq))
+
+    def sipp(self, scenario, stack=None, **kw):
+        st = stack or self.stack
+        kw.setdefault("logdir", self.logdir)
+        return sipp(scenario, st.sip_target, **kw)
+
+    def sipp_start(self, scenario, stack=None, **kw):
+        st = stack or self.stack
+        kw.setdefault("logdir", self.logdir)
+        return sipp_start(scenario, st.sip_target, **kw)
+
+    # assertion helpers
+    def assertFinal(self, res, code, msg=None):
+        self.assertEqual(res.final_code(), code, "%s\n%s" % (msg or "final response", res.summary()))
+
+    def assertSignature(self, req):
+        self.assertTrue(req.signature, "no X-Twilio-Signature on %r" % req)
+        self.assertTrue(req.signature_ok, "X-Twilio-Signature %r does not validate for URL %s params %r" % (
+            req.signature, req.url, req.form_list))
+
+    def run(self, result=None):
+        before = len(result.failures) + len(result.errors) if result is not None else 0
+        out = super().run(result)
+        if result is not None and len(result.failures) + len(result.errors) > before:
+            self._print_tails()
+        return out
+
+    def _print_tails(self):
+        stacks = [s for s in [self.stack] + getattr(self, "_extra_stacks", []) if s]
+        sys.stderr.write("\n==== %s failed; logs in %s\n" % (self.id(), self.class_logdir))
+        for st in stacks:
+            for path in st.log_files():
+                sys.stderr.write("---- tail of %s\n%s\n" % (path, tail_file(path, 25)))
+        sys.stderr.flush()
