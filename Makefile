@@ -85,9 +85,10 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CALLCTL_LIBSRC)
 		-o $@ $< $(CALLCTL_LIBSRC) $(LIBS)
 
 fuzz: $(FUZZ_BIN)
-	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p tests/fuzz/corpus/$$n; \
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p tests/fuzz/corpus/$$n $(BUILD)/fuzz/new-$$n; \
 		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 tests/fuzz/corpus/$$n 2>&1 | tail -n 3 || exit 1; done
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 -artifact_prefix=$(BUILD)/fuzz/ \
+			$(BUILD)/fuzz/new-$$n tests/fuzz/corpus/$$n 2>&1 | tail -n 3 || exit 1; done
 
 # A short run of every fuzzer over its corpus; part of `make test`.
 fuzz-smoke:
