@@ -138,10 +138,23 @@ _live_procs = set()
 _live_lock = threading.Lock()
 
 
+_SETPRIV = "/usr/bin/setpriv" if os.access("/usr/bin/setpriv", os.X_OK) else None
+
+
+def orphan_guard(argv):
+    """Prefix argv so that the process gets SIGKILL when this Python process
+    dies (even by SIGKILL): setpriv --pdeathsig KILL (util-linux) execs the
+    command, so the pid stays the same. Processes must be started from the
+    main thread (the death signal follows the thread that forked)."""
+    if _SETPRIV and threading.current_thread() is threading.main_thread():
+        return [_SETPRIV, "--pdeathsig", "KILL", "--"] + list(argv)
+    return list(argv)
+
+
 class Proc:
     """A child process in its own session (process group), output to a log."""
 
-    def __init__(self, name, argv, env, log_path, cwd=ROOT):
+    def __init__(self, name, argv, env, log_path, cwd=ROOT, guard=True):
         self.name = name
         self.argv = argv
         self.log_path = log_path
@@ -150,7 +163,7 @@ class Proc:
         self._log.write(("---- %s starting: %s\n" % (time.strftime("%H:%M:%S"), " ".join(argv))).encode())
         self._log.flush()
         self.popen = subprocess.Popen(
-            argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._log,
+            orphan_guard(argv) if guard else argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._log,
             stderr=subprocess.STDOUT, start_new_session=True)
         self.pid = self.popen.pid
         with _live_lock:
@@ -351,19 +364,30 @@ class Stack:
         self.rtp = None
         self.account_sid = "AC" + secrets.token_hex(16)
         self.auth_token = secrets.token_hex(16)
-        self.redis_port = free_port(udp=False)
-        self.ng_port = free_port(tcp=False)
-        self.sip_port = free_port()
-        self.api_port = free_port(udp=False)
-        self.proxy_id = "e2e-%d-%d" % (os.getpid(), self.sip_port)
         self.env_overrides = {k: str(v) for k, v in env_overrides.items()}
-        try:
-            self._check_built()
-            self.rtp = RtpRange()
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
+        self._check_built()
+        # A port found free can be taken by someone else before our process
+        # binds it (ephemeral ports of outgoing connections): one retry on
+        # fresh ports when a component reports an address in use.
+        for attempt in (1, 2):
+            self.redis_port = free_port(udp=False)
+            self.ng_port = free_port(tcp=False)
+            self.sip_port = free_port()
+            self.api_port = free_port(udp=False)
+            self.proxy_id = "e2e-%d-%d" % (os.getpid(), self.sip_port)
+            self.procs, self.callctls, self.stopped = {}, [], False
+            try:
+                self.rtp = RtpRange()
+                self._start()
+                return
+            except StackError as e:
+                self.stop()
+                if attempt == 1 and re.search(r"in use|bind", str(e), re.I):
+                    continue
+                raise
+            except BaseException:
+                self.stop()
+                raise
 
     # -- addresses
     @property
@@ -410,7 +434,7 @@ class Stack:
             "FULCRUM_SIP_ADDR": LOOPBACK,
             "FULCRUM_SIP_PORT": str(self.sip_port),
             "FULCRUM_PROXY_ID": self.proxy_id,
-            "FULCRUM_RUN_DIR": os.path.join(self.logdir, "run"),
+            "FULCRUM_RUN_DIR": os.path.join(self.logdir, "run-%d-%d" % (os.getpid(), self.sip_port)),
             "FULCRUM_MODULE": MODULE,
             "FULCRUM_SIP_CHILDREN": "2",
             "FULCRUM_KAMAILIO_SHM": "64",
@@ -444,7 +468,15 @@ class Stack:
             "--interface=" + LOOPBACK, "--port-min=%d" % self.rtp.min,
             "--port-max=%d" % self.rtp.max], env, self._log("rtpengine"))
         self._start_callctl_proc()
-        self.procs["kamailio"] = Proc("kamailio", ["bash", RUN_KAMAILIO], env, self._log("kamailio"))
+        # Kamailio forks its workers; should this Python process die without
+        # cleaning up (SIGKILL), the wrapper gets SIGUSR1 (parent death
+        # signal) and kills the whole group, workers included. A normal
+        # SIGTERM to the group reaches Kamailio directly (graceful stop).
+        wrapper = 'trap "kill -KILL 0" USR1; bash "$0" & wait $!; exit $?'
+        argv = ["bash", "-c", wrapper, RUN_KAMAILIO]
+        if _SETPRIV:
+            argv = [_SETPRIV, "--pdeathsig", "USR1", "--"] + argv
+        self.procs["kamailio"] = Proc("kamailio", argv, env, self._log("kamailio"), guard=False)
         self._wait_healthy(["rtpengine", "callctl", "kamailio"], deadline)
 
     def _start_callctl_proc(self):
@@ -529,6 +561,7 @@ class Stack:
             p.stop(grace=0)
         if self.rtp:
             self.rtp.release()
+            self.rtp = None
 
     # -- access
     def redis(self, *args):
@@ -987,7 +1020,8 @@ class SippRun:
         logdir = logdir or os.path.join(LOG_ROOT, "sipp")
         os.makedirs(logdir, exist_ok=True)
         n = next(_sipp_seq)
-        base = os.path.join(logdir, "sipp-%d-%s" % (n, os.path.splitext(os.path.basename(scenario))[0]))
+        base = os.path.join(logdir, "sipp-%d-%d-%s" % (os.getpid(), n,
+                                                       os.path.splitext(os.path.basename(scenario))[0]))
         self.msg_file = base + "-messages.log"
         self.err_file = base + "-errors.log"
         self.out_file = base + "-out.log"
@@ -1013,7 +1047,7 @@ class SippRun:
         self.argv = argv
         self._out = open(self.out_file, "wb")
         self.started = time.time()
-        self.popen = subprocess.Popen(argv, cwd=logdir, stdin=subprocess.DEVNULL, stdout=self._out,
+        self.popen = subprocess.Popen(orphan_guard(argv), cwd=logdir, stdin=subprocess.DEVNULL, stdout=self._out,
                                       stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait(self):
@@ -1114,7 +1148,7 @@ class FulcrumTestCase(unittest.TestCase):
     @staticmethod
     def number():
         """A fresh E.164 number (unique within this run)."""
-        return "+1415%07d" % ((os.getpid() % 100) * 10000 + next(_number_seq))
+        return "+1415555%04d" % ((os.getpid() * 37 + next(_number_seq)) % 10000)
 
     def sipp(self, scenario, stack=None, **kw):
         st = stack or self.stack

@@ -7,11 +7,10 @@ import unittest
 
 from harness import TERMINAL_STATUSES, TWIML_BUSY, XML_DECL, FulcrumTestCase, wait_until
 
-# HTTP 4xx/5xx from the VoiceUrl. The brief for issue 2 says callctl reports
-# 11200 (HTTP retrieval failure) to the fallback; twilio-voice.md §7.2 lists
-# 11217 for "HTTP 4xx/5xx response" and callctl/src/webhook.h maps status
-# >= 400 to 11217. Both are accepted until the project settles it (see report).
-HTTP_ERROR_CODES = {"11200", "11217"}
+# HTTP 4xx/5xx from the VoiceUrl: callctl reports 11200 (HTTP retrieval
+# failure) to the fallback and in the Notification, as Twilio does for TwiML
+# fetches (callctl/src/engine.c maps the fetch layer's 11217 to 11200).
+HTTP_ERROR_CODES = {"11200"}
 
 
 class FallbackTest(FulcrumTestCase):

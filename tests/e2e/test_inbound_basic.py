@@ -143,6 +143,22 @@ class InboundBasicTest(FulcrumTestCase):
         self.assertEqual(len(reqs), 1)
         self.assertEqual(reqs[0].params.get("Called"), num)
 
+    def test_invite_over_tcp(self):
+        """The same call over TCP: 486 comes back on the connection, and the
+        module reports transport tcp."""
+        num, p = self.number(), self.path()
+        self.app.route(p, TWIML_BUSY)
+        self.stack.create_number(num, self.app.url(p))
+        res = self.sipp("uac_invite", ruri_user=num, transport="t1")
+        self.assertEqual(res.rc, 0, res.summary())
+        self.assertFinal(res, 486)
+        reqs = self.app.wait_requests(p, 1, 5)
+        self.assertEqual(len(reqs), 1)
+        sid = reqs[0].params["CallSid"]
+        evs = [e for e in self.stack.events(sid) if e.get("type") == "call.incoming"]
+        self.assertTrue(evs)
+        self.assertEqual(evs[0]["sip"].get("transport"), "tcp")
+
 
 class ModuleTest(FulcrumTestCase):
 
