@@ -144,8 +144,15 @@ static void on_queue(uv_poll_t *h, int status, int events)
 	(void)status;
 	(void)events;
 	fc_msg *m;
-	while ((m = fc_queue_pop()))
-		list_push(&pending, m);
+	while ((m = fc_queue_pop())) {
+		if (m->local) {
+			/* Work a tm callback handed over (fc_queue_push_local). */
+			fc_cmd_exec(m->data, (size_t)m->len);
+			fc_msg_free(m);
+		} else {
+			list_push(&pending, m);
+		}
+	}
 	flush();
 }
 

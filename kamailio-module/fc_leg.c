@@ -1,5 +1,7 @@
 /* fc_leg.c — shared-memory table of call legs (see fc_leg.h). A fixed array
- * of buckets, each a singly linked list with its own lock. */
+ * of buckets, each a singly linked list with its own lock, and a second
+ * array indexing the same legs by (Call-ID, local tag). Lock order: a leg's
+ * bucket before a Call-ID bucket, never the other way round. */
 #include "fc_leg.h"
 
 #include <string.h>
@@ -16,6 +18,7 @@ typedef struct fc_bucket {
 } fc_bucket;
 
 static fc_bucket *buckets;
+static fc_bucket *cid_buckets; /* chained through fc_leg.next_cid */
 static int *leg_count;
 
 static unsigned int bucket_of(const char *sid)
@@ -24,18 +27,36 @@ static unsigned int bucket_of(const char *sid)
 	return core_hash(&s, NULL, FC_BUCKETS);
 }
 
+static unsigned int cid_bucket_of(const char *cid, int len)
+{
+	str s = {(char *)cid, len};
+	return core_hash(&s, NULL, FC_BUCKETS);
+}
+
+int fc_copy(char *dst, size_t cap, const char *s, int n)
+{
+	if (n < 0 || (size_t)n >= cap)
+		return -1;
+	if (n)
+		memcpy(dst, s, n);
+	dst[n] = 0;
+	return 0;
+}
+
 int fc_leg_init(void)
 {
 	buckets = shm_malloc(sizeof(fc_bucket) * FC_BUCKETS);
+	cid_buckets = shm_malloc(sizeof(fc_bucket) * FC_BUCKETS);
 	leg_count = shm_malloc(sizeof(int));
-	if (!buckets || !leg_count) {
+	if (!buckets || !cid_buckets || !leg_count) {
 		SHM_MEM_ERROR;
 		return -1;
 	}
 	memset(buckets, 0, sizeof(fc_bucket) * FC_BUCKETS);
+	memset(cid_buckets, 0, sizeof(fc_bucket) * FC_BUCKETS);
 	*leg_count = 0;
 	for (int i = 0; i < FC_BUCKETS; i++)
-		if (!lock_init(&buckets[i].lock))
+		if (!lock_init(&buckets[i].lock) || !lock_init(&cid_buckets[i].lock))
 			return -1;
 	return 0;
 }
@@ -52,8 +73,10 @@ void fc_leg_destroy(void)
 			l = n;
 		}
 		lock_destroy(&buckets[i].lock);
+		lock_destroy(&cid_buckets[i].lock);
 	}
 	shm_free(buckets);
+	shm_free(cid_buckets);
 	shm_free(leg_count);
 	buckets = NULL;
 }
@@ -73,7 +96,7 @@ void fc_leg_unlock(const char *sid)
 	lock_release(&buckets[bucket_of(sid)].lock);
 }
 
-fc_leg *fc_leg_add(const char *sid, unsigned int t_hash, unsigned int t_label, const str *to_tag)
+fc_leg *fc_leg_add(const char *sid, int kind, const char *root, const str *to_tag)
 {
 	fc_leg *l = shm_malloc(sizeof *l);
 	if (!l) {
@@ -82,8 +105,8 @@ fc_leg *fc_leg_add(const char *sid, unsigned int t_hash, unsigned int t_label, c
 	}
 	memset(l, 0, sizeof *l);
 	memcpy(l->sid, sid, FC_SID_LEN);
-	l->t_hash = t_hash;
-	l->t_label = t_label;
+	memcpy(l->root, root && strlen(root) == FC_SID_LEN ? root : sid, FC_SID_LEN);
+	l->kind = kind;
 	if (to_tag && to_tag->len > 0) {
 		int n = to_tag->len > FC_TOTAG_MAX ? FC_TOTAG_MAX : to_tag->len;
 		memcpy(l->to_tag, to_tag->s, n);
@@ -97,6 +120,53 @@ fc_leg *fc_leg_add(const char *sid, unsigned int t_hash, unsigned int t_label, c
 	return l;
 }
 
+void fc_leg_index(fc_leg *l)
+{
+	if (l->indexed || !l->dlg.call_id[0] || !l->dlg.loc_tag[0])
+		return;
+	fc_bucket *c = &cid_buckets[cid_bucket_of(l->dlg.call_id, strlen(l->dlg.call_id))];
+	lock_get(&c->lock);
+	l->next_cid = c->head;
+	c->head = l;
+	l->indexed = 1;
+	lock_release(&c->lock);
+}
+
+int fc_leg_find_dialog(const str *call_id, const str *loc_tag, char sid[FC_SID_LEN + 1])
+{
+	int found = 0;
+	fc_bucket *c = &cid_buckets[cid_bucket_of(call_id->s, call_id->len)];
+	lock_get(&c->lock);
+	for (fc_leg *l = c->head; l; l = l->next_cid) {
+		if ((int)strlen(l->dlg.call_id) == call_id->len &&
+		    memcmp(l->dlg.call_id, call_id->s, call_id->len) == 0 &&
+		    (int)strlen(l->dlg.loc_tag) == loc_tag->len &&
+		    memcmp(l->dlg.loc_tag, loc_tag->s, loc_tag->len) == 0) {
+			memcpy(sid, l->sid, FC_SID_LEN + 1);
+			found = 1;
+			break;
+		}
+	}
+	lock_release(&c->lock);
+	return found;
+}
+
+static void unindex(fc_leg *l)
+{
+	if (!l->indexed)
+		return;
+	fc_bucket *c = &cid_buckets[cid_bucket_of(l->dlg.call_id, strlen(l->dlg.call_id))];
+	lock_get(&c->lock);
+	for (fc_leg **pp = &c->head; *pp; pp = &(*pp)->next_cid) {
+		if (*pp == l) {
+			*pp = l->next_cid;
+			break;
+		}
+	}
+	l->indexed = 0;
+	lock_release(&c->lock);
+}
+
 void fc_leg_remove(const char *sid)
 {
 	fc_bucket *b = &buckets[bucket_of(sid)];
@@ -105,6 +175,9 @@ void fc_leg_remove(const char *sid)
 		if (strcmp((*pp)->sid, sid) == 0) {
 			fc_leg *l = *pp;
 			*pp = l->next;
+			unindex(l);
+			if (l->invite)
+				shm_free(l->invite);
 			shm_free(l);
 			__atomic_sub_fetch(leg_count, 1, __ATOMIC_RELAXED);
 			break;

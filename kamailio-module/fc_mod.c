@@ -25,6 +25,8 @@
 #include "fc_queue.h"
 #include "fc_sipmsg.h"
 #include "fc_bus.h"
+#include "fc_dlg.h"
+#include "fc_indialog.h"
 
 MODULE_VERSION
 
@@ -38,9 +40,11 @@ static int mod_init(void);
 static int child_init(int rank);
 static void mod_destroy(void);
 static int w_fulcrum_invite(struct sip_msg *msg, char *p1, char *p2);
+static int w_fulcrum_dialog(struct sip_msg *msg, char *p1, char *p2);
 
 static cmd_export_t cmds[] = {
 	{"fulcrum_invite", (cmd_function)w_fulcrum_invite, 0, 0, 0, REQUEST_ROUTE},
+	{"fulcrum_dialog", (cmd_function)w_fulcrum_dialog, 0, 0, 0, REQUEST_ROUTE},
 	{0, 0, 0, 0, 0, 0}};
 
 static param_export_t params[] = {
@@ -156,6 +160,7 @@ int fc_emit(fc_leg *l, const char *type, json_t *ev)
 	if (json_object_set_new(ev, "v", json_integer(1)) < 0 ||
 	    json_object_set_new(ev, "type", json_string(type)) < 0 ||
 	    json_object_set_new(ev, "call_sid", json_string(l->sid)) < 0 ||
+	    json_object_set_new(ev, "root", json_string(l->root)) < 0 ||
 	    json_object_set_new(ev, "proxy", json_string(fc_proxy_id)) < 0 ||
 	    json_object_set_new(ev, "seq", json_integer(l->seq)) < 0 ||
 	    json_object_set_new(ev, "ts", json_integer(fc_now_ms())) < 0) {
@@ -188,8 +193,14 @@ static void tm_cb(struct cell *t, int type, struct tmcb_params *ps)
 		int code = t->uas.status >= 300 ? (int)t->uas.status : 408;
 		fc_emit_ended(sid, code == 487 ? "canceled" : "timeout", code == 487 ? 487 : 408);
 	} else if (type & TMCB_DESTROY) {
-		fc_emit_ended(sid, "failed", t->uas.status ? (int)t->uas.status : 500);
-		fc_leg_remove(sid);
+		/* An answered leg outlives its INVITE transaction. */
+		fc_leg *l = fc_leg_lock(sid);
+		int keep = l && !l->ended && l->state == FC_CONFIRMED;
+		fc_leg_unlock(sid);
+		if (!keep) {
+			fc_emit_ended(sid, "failed", t->uas.status ? (int)t->uas.status : 500);
+			fc_leg_remove(sid);
+		}
 	}
 }
 
@@ -250,10 +261,32 @@ static int w_fulcrum_invite(struct sip_msg *msg, char *p1, char *p2)
 	/* The parked INVITE lives until callctl answers or max_ring_time. */
 	tmb.set_fr(msg, (unsigned int)fc_max_ring_ms, (unsigned int)fc_max_ring_ms);
 
-	fc_leg *l = fc_leg_add(sid, 0, 0, &totag);
+	/* The dialog we will have once we answer (tm's own To-tag). */
+	dlg_t *uas = NULL;
+	if (tmb.new_dlg_uas(msg, 200, &uas) < 0 || !uas) {
+		json_decref(sip);
+		return reply_now(msg, 400, "Bad Request - Missing Contact");
+	}
+	fc_leg *l = fc_leg_add(sid, FC_LEG_IN, NULL, &totag);
 	if (!l) {
+		tmb.free_dlg(uas);
 		json_decref(sip);
 		return reply_now(msg, 500, "Server Internal Error");
+	}
+	l = fc_leg_lock(sid);
+	int bad = !l || fc_dlg_store(&l->dlg, uas) < 0;
+	if (!bad) {
+		l->dlg.send_sock = msg->rcv.bind_address;
+		const char *tp = json_string_value(json_object_get(sip, "transport"));
+		snprintf(l->transport, sizeof l->transport, "%s", tp ? tp : "udp");
+		fc_leg_index(l);
+	}
+	fc_leg_unlock(sid);
+	tmb.free_dlg(uas);
+	if (bad) {
+		fc_leg_remove(sid);
+		json_decref(sip);
+		return reply_now(msg, 400, "Bad Request - Header Too Long");
 	}
 	unsigned int h, lbl;
 	r = tmb.t_suspend(msg, &h, &lbl);
@@ -276,17 +309,25 @@ static int w_fulcrum_invite(struct sip_msg *msg, char *p1, char *p2)
 	fc_leg_unlock(sid);
 	if (failed) {
 		char err[128];
-		fc_reply_leg(sid, 503, "Service Unavailable", "Retry-After: 5\r\n", NULL, err,
-			     sizeof err);
+		fc_reply_leg(sid, 503, "Service Unavailable", "Retry-After: 5\r\n", NULL, NULL, NULL,
+			     err, sizeof err);
 	}
 	return 0;
 }
 
+static int w_fulcrum_dialog(struct sip_msg *msg, char *p1, char *p2)
+{
+	(void)p1;
+	(void)p2;
+	return fc_dialog_request(msg) < 0 ? -1 : 1;
+}
+
 int fc_reply_leg(const char *sid, int code, const char *reason, const char *hdrs,
-		 const char *cmd_id, char *err, size_t errlen)
+		 const char *body, const char *txn, const char *cmd_id, char *err, size_t errlen)
 {
 	unsigned int h, lbl;
 	char totag_buf[FC_TOTAG_MAX + 1];
+	char contact[FC_URI_MAX + 64];
 	fc_leg *l = fc_leg_lock(sid);
 	if (!l || l->ended || (cmd_id && fc_leg_seen_cmd(l, cmd_id))) {
 		int dup = l && !l->ended;
@@ -294,13 +335,28 @@ int fc_reply_leg(const char *sid, int code, const char *reason, const char *hdrs
 		fc_leg_unlock(sid);
 		return dup ? 0 : -1;
 	}
-	h = l->t_hash;
-	lbl = l->t_label;
-	memcpy(totag_buf, l->to_tag, sizeof totag_buf);
+	if (txn) {
+		if (sscanf(txn, "%u:%u", &h, &lbl) != 2) {
+			fc_leg_unlock(sid);
+			snprintf(err, errlen, "bad txn");
+			return -1;
+		}
+		memcpy(totag_buf, l->dlg.loc_tag, sizeof totag_buf);
+	} else if (l->kind != FC_LEG_IN || l->state == FC_CONFIRMED) {
+		fc_leg_unlock(sid);
+		snprintf(err, errlen, "%s", l->kind != FC_LEG_IN ? "not an inbound leg" : "already answered");
+		return -1;
+	} else {
+		h = l->t_hash;
+		lbl = l->t_label;
+		memcpy(totag_buf, l->to_tag, sizeof totag_buf);
+	}
+	fc_contact_hdr(contact, sizeof contact, l->kind == FC_LEG_IN ? l->transport : "");
 	fc_leg_unlock(sid);
 
 	struct cell *t = NULL;
 	if (tmb.t_lookup_ident(&t, h, lbl) < 0 || !t) {
+		tmb.t_sett(T_UNDEFINED, T_BR_UNDEFINED);
 		snprintf(err, errlen, "transaction gone");
 		return -1;
 	}
@@ -311,22 +367,42 @@ int fc_reply_leg(const char *sid, int code, const char *reason, const char *hdrs
 		snprintf(err, errlen, "already answered with %d", st);
 		return -1;
 	}
+	/* Contact for responses that create or refresh a dialog. */
+	int with_contact = code > 100 && code < 300;
+	size_t hl = strlen(contact) + (hdrs ? strlen(hdrs) : 0) + 1;
+	char *all = malloc(hl);
+	if (!all) {
+		tmb.unref_cell(t);
+		tmb.t_sett(T_UNDEFINED, T_BR_UNDEFINED);
+		snprintf(err, errlen, "no memory");
+		return -1;
+	}
+	snprintf(all, hl, "%s%s", with_contact ? contact : "", hdrs ? hdrs : "");
 	str text = {(char *)reason, (int)strlen(reason)};
-	str body = {NULL, 0};
-	str nh = {(char *)(hdrs ? hdrs : ""), hdrs ? (int)strlen(hdrs) : 0};
+	str b = {(char *)(body ? body : ""), body ? (int)strlen(body) : 0};
+	str nh = {all, (int)strlen(all)};
 	str totag = {totag_buf, (int)strlen(totag_buf)};
-	int r = tmb.t_reply_with_body(t, (unsigned int)code, &text, &body, &nh, &totag);
+	int r = tmb.t_reply_with_body(t, (unsigned int)code, &text, &b, &nh, &totag);
+	free(all);
 	if (r < 0) {
 		int st = (int)t->uas.status;
 		tmb.unref_cell(t); /* t_reply_with_body unrefs only on success */
 		tmb.t_sett(T_UNDEFINED, T_BR_UNDEFINED);
 		snprintf(err, errlen, "reply failed (status %d)", st);
-		if (st >= 200)
+		if (st >= 200 && !txn)
 			fc_emit_ended(sid, st == 487 ? "canceled" : "failed", st);
 		return -1;
 	}
 	tmb.t_sett(T_UNDEFINED, T_BR_UNDEFINED);
-	if (code >= 200)
+	if (txn)
+		return 0;
+	if (code >= 300) {
 		fc_emit_ended(sid, "replied", code);
+	} else if (code >= 200) {
+		l = fc_leg_lock(sid);
+		if (l)
+			l->state = FC_CONFIRMED;
+		fc_leg_unlock(sid);
+	}
 	return 0;
 }

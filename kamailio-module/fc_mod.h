@@ -18,11 +18,13 @@ extern int fc_max_ring_ms;
 int fc_emit(fc_leg *l, const char *type, json_t *ev);
 /* Emits call.ended for sid once (no-op when already ended). */
 void fc_emit_ended(const char *sid, const char *reason, int code);
-/* Sends a response on the leg's pending INVITE from any process. hdrs is a
- * block of "Name: value\r\n" lines (may be NULL). For a final code the leg is
- * marked ended and call.ended emitted. Returns 0, or -1 with err set. */
+/* Sends a response from any process: on the in-leg's pending INVITE, or with
+ * txn ("hash:label" from a dialog.request) on that parked in-dialog request.
+ * hdrs is a block of "Name: value\r\n" lines including Content-Type when
+ * there is a body (both may be NULL). A final non-2xx on the INVITE ends the
+ * leg (call.ended "replied"); a 2xx confirms it. 0, or -1 with err set. */
 int fc_reply_leg(const char *sid, int code, const char *reason, const char *hdrs,
-		 const char *cmd_id, char *err, size_t errlen);
+		 const char *body, const char *txn, const char *cmd_id, char *err, size_t errlen);
 /* Milliseconds since the epoch. */
 long long fc_now_ms(void);
 

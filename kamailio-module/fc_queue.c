@@ -38,7 +38,19 @@ int fc_queue_init(void)
 	return 0;
 }
 
+static int push(json_t *ev, int local);
+
 int fc_queue_push(json_t *ev)
+{
+	return push(ev, 0);
+}
+
+int fc_queue_push_local(json_t *cmd)
+{
+	return push(cmd, 1);
+}
+
+static int push(json_t *ev, int local)
 {
 	char *s = json_dumps(ev, JSON_COMPACT);
 	json_decref(ev);
@@ -59,6 +71,7 @@ int fc_queue_push(json_t *ev)
 		return -1;
 	}
 	m->next = NULL;
+	m->local = local;
 	m->len = (int)n;
 	memcpy(m->data, s, n + 1);
 	free(s);

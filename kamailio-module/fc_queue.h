@@ -9,6 +9,7 @@
 
 typedef struct fc_msg {
 	struct fc_msg *next;
+	int local; /* 1: a command for the bus process itself, not an event */
 	int len;
 	char data[];
 } fc_msg;
@@ -25,6 +26,9 @@ extern fc_shared *fc_sh;
 int fc_queue_init(void);
 /* Serialises ev (stolen: always decref'd) and queues it. 0 / -1. */
 int fc_queue_push(json_t *ev);
+/* Queues cmd (stolen) as a command the bus process executes itself: used by
+ * tm callbacks for work that sends SIP (BYE after a late 2xx, digest retry). */
+int fc_queue_push_local(json_t *cmd);
 /* For the bus process: the read end, and a non-blocking pop (NULL = empty). */
 int fc_queue_fd(void);
 fc_msg *fc_queue_pop(void);

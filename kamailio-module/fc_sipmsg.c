@@ -222,3 +222,38 @@ fail:
 	json_decref(o);
 	return NULL;
 }
+
+int fc_sipmsg_extras(struct sip_msg *msg, json_t *o)
+{
+	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
+		return -1;
+	json_t *hdrs = json_array();
+	if (!hdrs || json_object_set_new(o, "headers", hdrs) < 0)
+		return -1;
+	str ctype = {0, 0};
+	for (struct hdr_field *h = msg->headers; h; h = h->next) {
+		str v = h->body;
+		trim(&v);
+		if (is_x_header(&h->name)) {
+			if (json_array_size(hdrs) >= FC_MAX_XHDRS)
+				continue;
+			json_t *pair = json_pack("[oo]", fc_json_str(h->name.s, h->name.len),
+						 fc_json_str(v.s, v.len > 1024 ? 1024 : v.len));
+			if (!pair || json_array_append_new(hdrs, pair) < 0)
+				return -1;
+		} else if (h->type == HDR_CONTENTTYPE_T) {
+			ctype = v;
+		}
+	}
+	char *body = get_body(msg);
+	int body_len = body ? (int)(msg->buf + msg->len - body) : 0;
+	if (body_len > FC_MAX_BODY)
+		body_len = 0;
+	int err = 0;
+	if (ctype.s && body_len > 0) {
+		err |= set_str(o, "content_type", ctype.s, ctype.len);
+		int is_sdp = ctype.len >= 15 && strncasecmp(ctype.s, "application/sdp", 15) == 0;
+		err |= set_str(o, is_sdp ? "sdp" : "body", body, body_len);
+	}
+	return err ? -1 : 0;
+}

@@ -14,6 +14,10 @@
  * caller should answer with (400 for unparsable parts, 413 for a body that is
  * too large, 500 for no memory). */
 json_t *fc_sipmsg_invite(struct sip_msg *msg, int *code, const char **reason);
+/* Adds "headers" (X- headers as [name, value] pairs), and when there is a
+ * body "content_type" plus "sdp" (application/sdp) or "body" to o. Works on
+ * requests and replies. 0 / -1. */
+int fc_sipmsg_extras(struct sip_msg *msg, json_t *o);
 /* A JSON string of s[0..len) with invalid UTF-8 and control bytes (other
  * than CR, LF, TAB) replaced by '?'. Never NULL unless out of memory. */
 json_t *fc_json_str(const char *s, int len);

@@ -1,5 +1,6 @@
 /* call.c — table and lifetime of the calls this instance works on (call.h). */
 #include "call.h"
+#include "engine_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,10 @@ call *call_new(uv_loop_t *loop, const char *sid)
 	form_init(&c->params);
 	uv_timer_init(loop, &c->timer);
 	c->timer.data = c;
+	uv_timer_init(loop, &c->dial_timer);
+	c->dial_timer.data = c;
+	uv_timer_init(loop, &c->limit_timer);
+	c->limit_timer.data = c;
 	c->refs = 1; /* the table's */
 	unsigned b = bucket(sid);
 	c->next = table[b];
@@ -48,7 +53,13 @@ void call_ref(call *c)
 static void on_timer_closed(uv_handle_t *h)
 {
 	call *c = h->data;
+	if (--c->refs > -3)
+		return; /* three handles close; the last one frees */
+	dial_free(c);
 	form_free(&c->params);
+	free(c->a_sdp);
+	free(c->sc_url);
+	free(c->sc_method);
 	free(c->voice_url);
 	free(c->voice_method);
 	free(c->fallback_url);
@@ -62,8 +73,11 @@ void call_unref(call *c)
 {
 	if (--c->refs > 0)
 		return;
-	/* The timer handle is closed asynchronously; memory goes with it. */
+	/* The timer handles are closed asynchronously; memory goes with the
+	 * last one (refs counts down to -3). */
 	uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+	uv_close((uv_handle_t *)&c->dial_timer, on_timer_closed);
+	uv_close((uv_handle_t *)&c->limit_timer, on_timer_closed);
 }
 
 void call_kill(call *c)
@@ -81,6 +95,8 @@ void call_kill(call *c)
 		c->timer_active = 0;
 		call_unref(c);
 	}
+	uv_timer_stop(&c->dial_timer);
+	uv_timer_stop(&c->limit_timer);
 	call **pp = &table[bucket(c->sid)];
 	while (*pp && *pp != c)
 		pp = &(*pp)->next;

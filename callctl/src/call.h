@@ -26,6 +26,21 @@ typedef struct call {
 	uv_timer_t timer;  /* <Pause> */
 	int timer_active;
 	int dead;	   /* ended: nothing more may be done */
+	/* B2BUA state (issue 3) */
+	int answered;	      /* 200 OK sent to the caller */
+	int answering;	      /* an answer is on its way (rtpengine, then reply) */
+	int ending;	      /* being torn down: no more TwiML */
+	int media;	      /* an rtpengine call exists for this tree */
+	int sc_fired;	      /* the caller's StatusCallback was sent */
+	int64_t start_ms, answer_ms;
+	char *a_sdp;	      /* the caller's current SDP */
+	char *sc_url, *sc_method; /* the number's / domain's StatusCallback */
+	int sc_seq;
+	struct dial *dial;    /* the <Dial> being run, NULL when none */
+	char bridged[40];     /* CallSid of the leg bridged to the caller, "" */
+	char bridged_proxy[128];
+	uv_timer_t dial_timer;  /* Dial timeout (per target when sequential) */
+	uv_timer_t limit_timer; /* Dial timeLimit */
 	int refs;
 	struct call *next;
 } call;

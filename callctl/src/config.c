@@ -118,6 +118,14 @@ int config_load(fc_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "FULCRUM_CALL_RETENTION/FULCRUM_API_THREADS out of range");
 		return -1;
 	}
+	if (copy(c->pstn_trunk, sizeof c->pstn_trunk, env_or("FULCRUM_PSTN_TRUNK", "")) < 0 ||
+	    copy(c->pstn_user, sizeof c->pstn_user, env_or("FULCRUM_PSTN_TRUNK_USER", "")) < 0 ||
+	    copy(c->pstn_pass, sizeof c->pstn_pass, env_or("FULCRUM_PSTN_TRUNK_PASSWORD", "")) < 0 ||
+	    copy(c->tones_dir, sizeof c->tones_dir, env_or("FULCRUM_TONES_DIR", "")) < 0 ||
+	    copy(c->sip_host, sizeof c->sip_host, env_or("FULCRUM_SIP_DOMAIN", "127.0.0.1")) < 0) {
+		snprintf(err, errlen, "FULCRUM_PSTN_TRUNK*/FULCRUM_TONES_DIR/FULCRUM_SIP_DOMAIN too long");
+		return -1;
+	}
 	char host[64] = "callctl";
 	gethostname(host, sizeof host - 1);
 	host[sizeof host - 1] = 0;

@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "call.h"
+#include "engine_int.h"
+#include "media.h"
 #include "log.h"
 #include "lua_scripts.h"
 #include "phone.h"
@@ -24,9 +26,9 @@
 #include "twerr.h"
 #include "url.h"
 
-static uv_loop_t *loop;
-static const fc_config *cfg;
-static webhook_client *wh_client;
+uv_loop_t *eng_loop;
+const fc_config *eng_cfg;
+webhook_client *eng_wh;
 
 /* ---- commands to the proxy ---------------------------------------------- */
 
@@ -51,6 +53,79 @@ static void send_reply(call *c, int code, const char *reason, const char *hdr_na
 	}
 }
 
+void eng_cmd(call *c, const char *proxy, const char *leg_sid, json_t *cmd)
+{
+	if (!cmd)
+		return;
+	char id[96];
+	snprintf(id, sizeof id, "%s:%d", c->sid, ++c->cmd_n);
+	json_object_set_new(cmd, "v", json_integer(1));
+	json_object_set_new(cmd, "id", json_string(id));
+	json_object_set_new(cmd, "call_sid", json_string(leg_sid));
+	json_object_set_new(cmd, "root", json_string(c->sid));
+	json_object_set_new(cmd, "ts", json_integer((json_int_t)now_ms()));
+	char *s = json_dumps(cmd, JSON_COMPACT);
+	json_decref(cmd);
+	if (s) {
+		rbus_send_cmd(proxy, s);
+		free(s);
+	}
+}
+
+void eng_reply(call *c, int code, const char *reason, const char *sdp)
+{
+	json_t *cmd = json_pack("{s:s,s:i}", "op", "reply", "code", code);
+	if (cmd && reason)
+		json_object_set_new(cmd, "reason", json_string(reason));
+	if (cmd && sdp)
+		json_object_set_new(cmd, "sdp", json_string(sdp));
+	eng_cmd(c, c->proxy, c->sid, cmd);
+}
+
+void eng_store(const char *sid, int n, const char **pairs)
+{
+	const char *argv[2 + 2 * 32];
+	char key[64];
+	if (n > 32)
+		n = 32;
+	snprintf(key, sizeof key, "fc:call:%s", sid);
+	argv[0] = "HSET";
+	argv[1] = key;
+	for (int i = 0; i < 2 * n; i++)
+		argv[2 + i] = pairs[i];
+	rbus_cmdargv(NULL, NULL, 2 + 2 * n, argv, NULL);
+}
+
+void eng_live_leg(const char *root, const char *sid, const char *proxy)
+{
+	char key[64], field[64];
+	snprintf(key, sizeof key, "fc:live:%s", root);
+	snprintf(field, sizeof field, "leg:%s", sid);
+	if (proxy)
+		rbus_cmd(NULL, NULL, "HSET %s %s %s", key, field, proxy);
+	else
+		rbus_cmd(NULL, NULL, "HDEL %s %s", key, field);
+}
+
+static void status_cb_done(const webhook_result *r, void *ud)
+{
+	(void)ud;
+	if (r->error_code)
+		LOGI("status callback %s: %d %s", r->request_url ? r->request_url : "?",
+		     r->error_code, r->error_msg);
+}
+
+void eng_status_callback(const char *url, const char *method, const form *params)
+{
+	webhook_req req = {.url = url,
+			   .method = method && *method ? method : "POST",
+			   .params = params,
+			   .auth_token = eng_cfg->auth_token,
+			   .max_body = 65536};
+	if (!webhook_fetch(eng_wh, &req, status_cb_done, NULL))
+		LOGW("status callback %s: cannot start", url);
+}
+
 static void ack_incoming(call *c)
 {
 	if (c->event_id[0]) {
@@ -68,7 +143,7 @@ static void record_error(call *c, int code, const char *detail, const char *url,
 	sid_new(nsid, "NO");
 	int64_t t = now_ms();
 	snprintf(now, sizeof now, "%lld", (long long)t);
-	snprintf(ret, sizeof ret, "%d", cfg->call_retention_s);
+	snprintf(ret, sizeof ret, "%d", eng_cfg->call_retention_s);
 	const char *msg = detail && *detail ? detail : twerr_message(code);
 	LOGW("call %s: error %d: %s (%s)", c->sid, code, msg, url ? url : "-");
 	form mt;
@@ -85,7 +160,7 @@ static void record_error(call *c, int code, const char *detail, const char *url,
 	char more[80];
 	snprintf(more, sizeof more, "https://www.twilio.com/docs/errors/%d", code);
 	json_t *j = json_pack("{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "sid", nsid,
-			      "account_sid", cfg->account_sid, "call_sid", c->sid, "error_code",
+			      "account_sid", eng_cfg->account_sid, "call_sid", c->sid, "error_code",
 			      code, "log", 0, "message_text", message_text ? message_text : "",
 			      "more_info", more, "request_url", url ? url : "", "request_method",
 			      method ? method : "", "request_variables", vars ? vars : "",
@@ -99,19 +174,63 @@ static void record_error(call *c, int code, const char *detail, const char *url,
 		return;
 	char k1[64], k2[96], k3[96];
 	snprintf(k1, sizeof k1, "fc:notif:%s", nsid);
-	snprintf(k2, sizeof k2, "fc:notifs:%s", cfg->account_sid);
+	snprintf(k2, sizeof k2, "fc:notifs:%s", eng_cfg->account_sid);
 	snprintf(k3, sizeof k3, "fc:callnotifs:%s", c->sid);
 	const char *argv[] = {"EVAL", LUA_NOTIF, "3", k1, k2, k3, s, now, nsid, ret};
 	rbus_cmdargv(NULL, NULL, 10, argv, NULL);
 	free(s);
 }
 
+void eng_record_error(call *c, int code, const char *detail, const char *url)
+{
+	record_error(c, code, detail, url, NULL, NULL);
+}
+
 /* ---- ending a call -------------------------------------------------------- */
+
+/* Everything that happens once when the caller's call ends, whoever ended
+ * it: legs hung up, media released, the record's duration, the caller's
+ * StatusCallback (twilio-voice.md §4: `completed` with the final status). */
+static void root_cleanup(call *c, const char *status)
+{
+	if (c->sc_fired)
+		return;
+	c->sc_fired = 1;
+	c->ending = 1;
+	if (c->dial)
+		dial_caller_gone(c);
+	if (c->media)
+		media_delete(c->sid);
+	int64_t t = now_ms();
+	char dur[24];
+	int64_t secs = c->answered ? (t - c->answer_ms + 500) / 1000 : 0;
+	snprintf(dur, sizeof dur, "%lld", (long long)secs);
+	const char *pairs[] = {"duration", dur};
+	eng_store(c->sid, 1, pairs);
+	if (!c->sc_url || !*c->sc_url)
+		return;
+	form p;
+	form_init(&p);
+	for (size_t i = 0; i < c->params.n; i++)
+		form_set(&p, c->params.v[i].name, c->params.v[i].value);
+	char ts[40], mins[24], seq[16];
+	form_set(&p, "CallStatus", status);
+	form_set(&p, "CallDuration", dur);
+	snprintf(mins, sizeof mins, "%lld", (long long)((secs + 59) / 60));
+	form_set(&p, "Duration", mins);
+	form_set(&p, "Timestamp", rfc2822(ts, t));
+	form_set(&p, "CallbackSource", "call-progress-events");
+	snprintf(seq, sizeof seq, "%d", c->sc_seq++);
+	form_set(&p, "SequenceNumber", seq);
+	eng_status_callback(c->sc_url, c->sc_method, &p);
+	form_free(&p);
+}
 
 typedef struct finish_ctx {
 	call *c;
 	int code;
 	char reason[64];
+	char status[16];
 	char hdr_value[300];
 } finish_ctx;
 
@@ -121,9 +240,16 @@ static void finish_cb(redisAsyncContext *rc, void *r, void *priv)
 	redisReply *reply = r;
 	finish_ctx *f = priv;
 	call *c = f->c;
-	if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1 && f->code)
-		send_reply(c, f->code, f->reason, f->hdr_value[0] ? "X-Fulcrum-Error" : NULL,
-			   f->hdr_value);
+	if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
+		if (c->answered) {
+			json_t *cmd = json_pack("{s:s}", "op", "hangup");
+			eng_cmd(c, c->proxy, c->sid, cmd);
+		} else if (f->code) {
+			send_reply(c, f->code, f->reason, f->hdr_value[0] ? "X-Fulcrum-Error" : NULL,
+				   f->hdr_value);
+		}
+		root_cleanup(c, f->status);
+	}
 	/* Without a reply Redis went away: the event is left pending, so it is
 	 * claimed again and the call re-runs from its VoiceUrl. */
 	if (reply)
@@ -133,16 +259,19 @@ static void finish_cb(redisAsyncContext *rc, void *r, void *priv)
 	free(f);
 }
 
-/* Ends the call with a final SIP response (code 0: none) and a status. */
+/* Ends the call: BYE when answered, else a final SIP response (code 0:
+ * none), with a status. */
 static void finish(call *c, int code, const char *reason, const char *status, int err_code,
 		   const char *err_msg)
 {
 	finish_ctx *f = calloc(1, sizeof *f);
 	if (!f)
 		return;
+	c->ending = 1;
 	f->c = c;
 	f->code = code;
 	snprintf(f->reason, sizeof f->reason, "%s", reason ? reason : "");
+	snprintf(f->status, sizeof f->status, "%s", status);
 	if (err_code) {
 		snprintf(f->hdr_value, sizeof f->hdr_value, "%d %s", err_code,
 			 err_msg ? err_msg : twerr_message(err_code));
@@ -154,12 +283,79 @@ static void finish(call *c, int code, const char *reason, const char *status, in
 	snprintf(k1, sizeof k1, "fc:live:%s", c->sid);
 	snprintf(k2, sizeof k2, "fc:call:%s", c->sid);
 	snprintf(now, sizeof now, "%lld", (long long)now_ms());
-	snprintf(ret, sizeof ret, "%d", cfg->call_retention_s);
+	snprintf(ret, sizeof ret, "%d", eng_cfg->call_retention_s);
 	const char *argv[] = {"EVAL", LUA_FINISH, "2", k1, k2, status, now, ret, "0"};
 	call_ref(c);
 	if (rbus_cmdargv(finish_cb, f, 9, argv, NULL) < 0) {
 		call_unref(c);
 		free(f);
+	}
+}
+
+void eng_end_call(call *c, int code, const char *reason, const char *status)
+{
+	finish(c, code, reason, status, 0, NULL);
+}
+
+/* ---- answering ------------------------------------------------------------ */
+
+typedef struct answer_ctx {
+	call *c;
+	void (*then)(call *c, int ok);
+} answer_ctx;
+
+static void answer_cb(const char *sdp, const char *err, void *ud)
+{
+	answer_ctx *a = ud;
+	call *c = a->c;
+	c->answering = 0;
+	if (!c->dead && !c->ending) {
+		if (sdp) {
+			eng_reply(c, 200, "OK", sdp);
+			c->answered = 1;
+			c->answer_ms = now_ms();
+			form_set(&c->params, "CallStatus", "in-progress");
+			char now[32];
+			snprintf(now, sizeof now, "%lld", (long long)c->answer_ms);
+			const char *pairs[] = {"status", "in-progress", "date_updated", now};
+			eng_store(c->sid, 2, pairs);
+			/* Answered: this is a resting point for the incoming event. */
+			ack_incoming(c);
+		} else {
+			LOGW("call %s: cannot answer: %s", c->sid, err);
+			record_error(c, 12400, "media server did not answer", NULL, NULL, NULL);
+		}
+		a->then(c, sdp != NULL);
+	}
+	call_unref(c);
+	free(a);
+}
+
+void eng_answer(call *c, void (*then)(call *c, int ok))
+{
+	if (c->answered) {
+		then(c, 1);
+		return;
+	}
+	answer_ctx *a = malloc(sizeof *a);
+	if (!a || !c->a_sdp) {
+		free(a);
+		if (!c->a_sdp)
+			record_error(c, 12400, "the caller offered no SDP (late offer is not supported)",
+				     NULL, NULL, NULL);
+		then(c, 0);
+		return;
+	}
+	a->c = c;
+	a->then = then;
+	c->answering = 1;
+	c->media = 1;
+	call_ref(c);
+	if (media_answer_alone(c->sid, c->sid, c->a_sdp, answer_cb, a) < 0) {
+		c->answering = 0;
+		call_unref(c);
+		free(a);
+		then(c, 0);
 	}
 }
 
@@ -174,6 +370,7 @@ static void fail_call(call *c, int err_code, const char *msg)
 
 static void run(call *c);
 static void fetch(call *c, const char *url, const char *method);
+static void fetch_with(call *c, const char *url, const char *method, const form *extra);
 
 static int is_twiml_type(const char *ct)
 {
@@ -253,19 +450,51 @@ static void fetch_cb(const webhook_result *r, void *ud)
 	call_unref(c);
 }
 
-static void fetch(call *c, const char *url, const char *method)
+static void fetch_with(call *c, const char *url, const char *method, const form *extra)
 {
+	form merged;
+	form_init(&merged);
+	if (extra) {
+		for (size_t i = 0; i < c->params.n; i++)
+			form_add(&merged, c->params.v[i].name, c->params.v[i].value);
+		for (size_t i = 0; i < extra->n; i++)
+			form_add(&merged, extra->v[i].name, extra->v[i].value);
+	}
 	webhook_req req = {.url = url,
 			   .method = method && *method ? method : "POST",
-			   .params = &c->params,
-			   .auth_token = cfg->auth_token,
+			   .params = extra ? &merged : &c->params,
+			   .auth_token = eng_cfg->auth_token,
 			   .max_body = TWIML_MAX_DOC};
 	call_ref(c);
-	c->wh = webhook_fetch(wh_client, &req, fetch_cb, c);
+	c->wh = webhook_fetch(eng_wh, &req, fetch_cb, c);
+	form_free(&merged);
 	if (!c->wh) {
 		call_unref(c);
 		fail_call(c, 11200, "cannot start the webhook request");
 	}
+}
+
+static void fetch(call *c, const char *url, const char *method)
+{
+	fetch_with(c, url, method, NULL);
+}
+
+void eng_fetch(call *c, const char *url, const char *method, const form *extra)
+{
+	fetch_with(c, url, method, extra);
+}
+
+void eng_run(call *c)
+{
+	run(c);
+}
+
+static void hangup_answered(call *c, int ok)
+{
+	if (ok)
+		finish(c, 0, NULL, "completed", 0, NULL);
+	else
+		fail_call(c, 12400, "cannot answer the call");
 }
 
 static void pause_done(uv_timer_t *t)
@@ -280,11 +509,16 @@ static void pause_done(uv_timer_t *t)
 /* Runs verbs from c->pc until one has to wait or the call ends. */
 static void run(call *c)
 {
-	while (!c->dead && c->doc && c->pc < c->doc->n_verbs) {
+	while (!c->dead && !c->ending && c->doc && c->pc < c->doc->n_verbs) {
 		twiml_verb *v = &c->doc->verbs[c->pc++];
 		switch (v->kind) {
+		case TWIML_DIAL:
+			dial_start(c, &v->u.dial);
+			return;
 		case TWIML_REJECT:
-			if (v->u.reject.reason == TWIML_REJECT_BUSY)
+			if (c->answered) /* only meaningful before answer: hang up */
+				finish(c, 0, NULL, "completed", 0, NULL);
+			else if (v->u.reject.reason == TWIML_REJECT_BUSY)
 				finish(c, 486, "Busy Here", "busy", 0, NULL);
 			else /* twilio-voice.md §1.4: rejected → 404 */
 				finish(c, 404, "Not Found", "no-answer", 0, NULL);
@@ -307,21 +541,20 @@ static void run(call *c)
 			uv_timer_start(&c->timer, pause_done, (uint64_t)v->u.pause.length * 1000, 0);
 			return;
 		case TWIML_HANGUP:
-			/* Before answer a hang-up is a decline; nothing was answered. */
-			finish(c, 603, "Decline", "no-answer", 0, NULL);
+			/* <Hangup> answers, then hangs up (twilio-voice.md §2.13). */
+			eng_answer(c, hangup_answered);
 			return;
 		default: {
 			char msg[160];
-			snprintf(msg, sizeof msg, "<%s> is not supported before answer yet",
-				 twiml_verb_name(v->kind));
+			snprintf(msg, sizeof msg, "<%s> is not supported yet", twiml_verb_name(v->kind));
 			record_error(c, 12400, msg, c->doc_url, NULL, NULL);
 			finish(c, 501, "Not Implemented", "failed", 12400, msg);
 			return;
 		}
 		}
 	}
-	if (!c->dead && c->doc && c->pc >= c->doc->n_verbs)
-		finish(c, 603, "Decline", "no-answer", 0, NULL); /* end of document */
+	if (!c->dead && !c->ending && c->doc && c->pc >= c->doc->n_verbs)
+		eng_answer(c, hangup_answered); /* end of document: hang up */
 }
 
 /* ---- call.incoming -------------------------------------------------------- */
@@ -351,7 +584,7 @@ static void build_params(call *c, json_t *sip, const char *kind, json_t *app, co
 		snprintf(to, sizeof to, "sip:%s%s%s", ruri_user ? ruri_user : "",
 			 ruri_user && *ruri_user ? "@" : "", ruri_host ? ruri_host : "");
 	form_add(p, "CallSid", c->sid);
-	form_add(p, "AccountSid", cfg->account_sid);
+	form_add(p, "AccountSid", eng_cfg->account_sid);
 	form_add(p, "From", from);
 	form_add(p, "To", to);
 	form_add(p, "Caller", from);
@@ -421,6 +654,13 @@ static void start_call(call *c, json_t *ev, json_t *sip, const char *kind, json_
 	c->voice_method = json_strdup(app, "voice_method");
 	c->fallback_url = json_strdup(app, "voice_fallback_url");
 	c->fallback_method = json_strdup(app, "voice_fallback_method");
+	/* Numbers have StatusCallback, SIP domains VoiceStatusCallbackUrl. */
+	c->sc_url = json_strdup(app, strcmp(kind, "sd") == 0 ? "voice_status_callback_url"
+							    : "status_callback");
+	c->sc_method = json_strdup(app, strcmp(kind, "sd") == 0 ? "voice_status_callback_method"
+							       : "status_callback_method");
+	c->a_sdp = json_strdup(sip, "sdp");
+	c->start_ms = now_ms();
 	build_params(c, sip, kind, app, e164);
 	char now[32], score[32];
 	int64_t t = now_ms();
@@ -433,7 +673,7 @@ static void start_call(call *c, json_t *ev, json_t *sip, const char *kind, json_
 	char k1[64], k2[64], k3[96];
 	snprintf(k1, sizeof k1, "fc:live:%s", c->sid);
 	snprintf(k2, sizeof k2, "fc:call:%s", c->sid);
-	snprintf(k3, sizeof k3, "fc:calls:%s", cfg->account_sid);
+	snprintf(k3, sizeof k3, "fc:calls:%s", eng_cfg->account_sid);
 	const char *argv[64];
 	int n = 0;
 	argv[n++] = "EVAL";
@@ -442,9 +682,11 @@ static void start_call(call *c, json_t *ev, json_t *sip, const char *kind, json_
 	argv[n++] = k1;
 	argv[n++] = k2;
 	argv[n++] = k3;
-	argv[n++] = "5"; /* live pairs */
+	argv[n++] = "6"; /* live pairs */
 	argv[n++] = "state";
 	argv[n++] = "ringing";
+	argv[n++] = "owner";
+	argv[n++] = eng_cfg->instance;
 	argv[n++] = "proxy";
 	argv[n++] = c->proxy;
 	argv[n++] = "app_kind";
@@ -458,7 +700,7 @@ static void start_call(call *c, json_t *ev, json_t *sip, const char *kind, json_
 	argv[n++] = "sid";
 	argv[n++] = c->sid;
 	argv[n++] = "account_sid";
-	argv[n++] = cfg->account_sid;
+	argv[n++] = eng_cfg->account_sid;
 	argv[n++] = "to";
 	argv[n++] = to ? to : "";
 	argv[n++] = "from";
@@ -562,7 +804,7 @@ static void on_incoming(const char *id, json_t *ev)
 		snprintf(c->event_id, sizeof c->event_id, "%s", id);
 		return;
 	}
-	c = call_new(loop, sid);
+	c = call_new(eng_loop, sid);
 	if (!c)
 		return; /* stays pending, claimed again later */
 	snprintf(c->proxy, sizeof c->proxy, "%s", proxy);
@@ -584,7 +826,7 @@ static void on_incoming(const char *id, json_t *ev)
 	x->c = c;
 	x->ev = json_incref(ev);
 	call_ref(c);
-	const char *argv[] = {"EVAL", LUA_ROUTE, "0", cfg->account_sid, x->e164, lhost};
+	const char *argv[] = {"EVAL", LUA_ROUTE, "0", eng_cfg->account_sid, x->e164, lhost};
 	if (rbus_cmdargv(route_cb, x, 6, argv, NULL) < 0) {
 		json_decref(ev);
 		free(x);
@@ -604,36 +846,237 @@ static void ended_cb(redisAsyncContext *rc, void *r, void *priv)
 	free(id);
 }
 
-static void on_ended(const char *id, json_t *ev)
+/* The final status of a leg from its call.ended (bus-protocol.md §4, §8). */
+static const char *ended_status(json_t *ev, int answered, int *force)
 {
-	const char *sid = json_string_value(json_object_get(ev, "call_sid"));
 	const char *reason = json_string_value(json_object_get(ev, "reason"));
-	if (!sid || !reason) {
-		rbus_ack(id);
-		return;
-	}
-	call *c = call_find(sid);
-	if (c) {
-		ack_incoming(c);
-		call_kill(c);
-	}
-	const char *status = "failed";
-	int force = 1;
+	int code = (int)json_integer_value(json_object_get(ev, "code"));
+	*force = 1;
+	if (!reason)
+		return "failed";
 	if (!strcmp(reason, "canceled"))
-		status = "canceled";
-	else if (!strcmp(reason, "timeout"))
-		status = "no-answer";
-	else if (!strcmp(reason, "replied"))
-		force = 0; /* the instance that replied set the status */
+		return "canceled";
+	if (!strcmp(reason, "timeout"))
+		return "no-answer";
+	if (!strcmp(reason, "bye") || !strcmp(reason, "hangup"))
+		return answered || code == 200 ? "completed" : "canceled";
+	if (!strcmp(reason, "rejected"))
+		return code == 486 || code == 600 ? "busy"
+		       : code == 408 || code == 480 || code == 487 || code == 603 ? "no-answer"
+										    : "failed";
+	if (!strcmp(reason, "replied"))
+		*force = 0; /* the instance that replied set the status */
+	return "failed";
+}
+
+static void finish_record(const char *id, const char *sid, const char *status, int force)
+{
 	char k1[64], k2[64], now[32], ret[16];
 	snprintf(k1, sizeof k1, "fc:live:%s", sid);
 	snprintf(k2, sizeof k2, "fc:call:%s", sid);
 	snprintf(now, sizeof now, "%lld", (long long)now_ms());
-	snprintf(ret, sizeof ret, "%d", cfg->call_retention_s);
+	snprintf(ret, sizeof ret, "%d", eng_cfg->call_retention_s);
 	const char *argv[] = {"EVAL", LUA_FINISH, "2", k1, k2, status, now, ret, force ? "1" : "0"};
 	char *idc = strdup(id);
 	if (!idc || rbus_cmdargv(ended_cb, idc, 9, argv, NULL) < 0)
 		free(idc);
+}
+
+/* The caller's leg ended (CANCEL, BYE, timeout) while this instance runs it. */
+static void on_root_ended(const char *id, call *c, json_t *ev)
+{
+	int force;
+	const char *status = ended_status(ev, c->answered, &force);
+	ack_incoming(c);
+	c->bridged[0] = 0;
+	if (!c->sc_fired && force)
+		root_cleanup(c, status);
+	call_kill(c);
+	finish_record(id, c->sid, status, force);
+}
+
+/* A command for a leg of a call nobody runs any more. */
+static void raw_cmd(const char *proxy, const char *sid, json_t *cmd)
+{
+	if (!cmd || !proxy)
+		return;
+	char idb[96];
+	snprintf(idb, sizeof idb, "%s:x%lld", sid, (long long)now_ms());
+	json_object_set_new(cmd, "v", json_integer(1));
+	json_object_set_new(cmd, "id", json_string(idb));
+	json_object_set_new(cmd, "call_sid", json_string(sid));
+	json_object_set_new(cmd, "ts", json_integer((json_int_t)now_ms()));
+	char *s = json_dumps(cmd, JSON_COMPACT);
+	json_decref(cmd);
+	if (s) {
+		rbus_send_cmd(proxy, s);
+		free(s);
+	}
+}
+
+typedef struct orphan_ctx {
+	char id[64];
+	char root[40];
+	json_t *ev;
+} orphan_ctx;
+
+static void teardown_cb(redisAsyncContext *rc, void *r, void *priv)
+{
+	(void)rc;
+	redisReply *reply = r;
+	orphan_ctx *o = priv;
+	/* HGETALL of fc:live:{root}: hang up every leg still listed, and the
+	 * caller unless the event says it is gone. */
+	const char *sid = json_string_value(json_object_get(o->ev, "call_sid"));
+	const char *type = json_string_value(json_object_get(o->ev, "type"));
+	int root_gone = sid && !strcmp(sid, o->root) && type && !strcmp(type, "call.ended");
+	const char *root_proxy = NULL;
+	for (size_t i = 0; reply && reply->type == REDIS_REPLY_ARRAY && i + 1 < reply->elements;
+	     i += 2) {
+		const char *k = reply->element[i]->str, *v = reply->element[i + 1]->str;
+		if (!strncmp(k, "leg:", 4) && (!sid || strcmp(k + 4, sid)))
+			raw_cmd(v, k + 4, json_pack("{s:s}", "op", "hangup"));
+		else if (!strcmp(k, "proxy"))
+			root_proxy = v;
+	}
+	if (!root_gone && root_proxy)
+		raw_cmd(root_proxy, o->root, json_pack("{s:s,s:i}", "op", "hangup", "code", 500));
+	media_delete(o->root);
+	int force;
+	const char *status = ended_status(o->ev, 1, &force);
+	finish_record(o->id, o->root, root_gone ? status : "failed", 1);
+	json_decref(o->ev);
+	free(o);
+}
+
+static void close_leg_record(const char *id, const char *sid, json_t *ev)
+{
+	int force;
+	const char *st = ended_status(ev, 0, &force);
+	char k[64], now[32], ret[16];
+	snprintf(k, sizeof k, "fc:call:%s", sid);
+	snprintf(now, sizeof now, "%lld", (long long)now_ms());
+	snprintf(ret, sizeof ret, "%d", eng_cfg->call_retention_s);
+	const char *argv[] = {"EVAL", LUA_CLOSE, "1", k, st, now, ret};
+	char *idc = strdup(id);
+	if (!idc || rbus_cmdargv(ended_cb, idc, 7, argv, NULL) < 0)
+		free(idc);
+}
+
+/* Replies to what a leg of a finished call still asks for. */
+static void answer_leftover(const char *type, const char *sid, const char *proxy, json_t *ev)
+{
+	if (!strcmp(type, "call.answered")) {
+		raw_cmd(proxy, sid, json_pack("{s:s}", "op", "hangup"));
+	} else if (!strcmp(type, "dialog.request")) {
+		const char *txn = json_string_value(json_object_get(ev, "txn"));
+		if (txn)
+			raw_cmd(proxy, sid,
+				json_pack("{s:s,s:i,s:s}", "op", "reply", "code", 481, "txn", txn));
+	}
+}
+
+/* An event of a call that is not live any more (finished by someone). */
+static void closed_event(const char *id, const char *root, const char *type, json_t *ev)
+{
+	const char *sid = json_string_value(json_object_get(ev, "call_sid"));
+	const char *proxy = json_string_value(json_object_get(ev, "proxy"));
+	answer_leftover(type, sid, proxy, ev);
+	if (!strcmp(type, "call.ended")) {
+		if (strcmp(sid, root) != 0) {
+			close_leg_record(id, sid, ev);
+		} else {
+			int force;
+			const char *status = ended_status(ev, 1, &force);
+			/* Only a CANCEL/timeout that raced our own ending corrects it. */
+			finish_record(id, root, status,
+				      force && (!strcmp(status, "canceled") ||
+						!strcmp(status, "no-answer")));
+		}
+		return;
+	}
+	rbus_ack(id);
+}
+
+/* An event of a live call whose owner is gone: this instance took it over
+ * and ends it in order (bus-protocol.md §9). */
+static void orphan_event(const char *id, const char *root, const char *type, json_t *ev)
+{
+	const char *sid = json_string_value(json_object_get(ev, "call_sid"));
+	const char *proxy = json_string_value(json_object_get(ev, "proxy"));
+	LOGI("call %s: taking over from a dead instance; ending it", root);
+	answer_leftover(type, sid, proxy, ev);
+	if (!strcmp(type, "call.ended") && strcmp(sid, root) != 0)
+		close_leg_record("", sid, ev);
+	orphan_ctx *o = calloc(1, sizeof *o);
+	if (!o)
+		return;
+	snprintf(o->id, sizeof o->id, "%s", id);
+	snprintf(o->root, sizeof o->root, "%s", root);
+	o->ev = json_incref(ev);
+	char key[64];
+	snprintf(key, sizeof key, "fc:live:%s", root);
+	if (rbus_cmd(teardown_cb, o, "HGETALL %s", key) < 0) {
+		json_decref(o->ev);
+		free(o);
+	}
+}
+
+typedef struct route_ev_ctx {
+	char id[64];
+	char root[40];
+	char type[32];
+	json_t *ev;
+	char *json;
+	size_t len;
+} route_ev_ctx;
+
+static void dispatch(const char *id, const char *root, const char *type, json_t *ev);
+
+static void owner_cb(redisAsyncContext *rc, void *r, void *priv)
+{
+	(void)rc;
+	redisReply *reply = r;
+	route_ev_ctx *x = priv;
+	if (!reply) {
+		/* Redis went away: the event stays pending and comes back. */
+	} else if (reply->type == REDIS_REPLY_STRING && reply->len > 0) {
+		rbus_forward(reply->str, x->json, x->len);
+		rbus_ack(x->id);
+	} else if (call_find(x->root)) {
+		dispatch(x->id, x->root, x->type, x->ev); /* started meanwhile */
+	} else if (reply->type == REDIS_REPLY_STRING) {
+		orphan_event(x->id, x->root, x->type, x->ev);
+	} else {
+		closed_event(x->id, x->root, x->type, x->ev);
+	}
+	json_decref(x->ev);
+	free(x->json);
+	free(x);
+}
+
+static void dispatch(const char *id, const char *root, const char *type, json_t *ev)
+{
+	call *c = call_find(root);
+	const char *sid = json_string_value(json_object_get(ev, "call_sid"));
+	if (!c || !sid)
+		return closed_event(id, root, type, ev);
+	call_ref(c);
+	if (!strcmp(sid, root)) {
+		if (!strcmp(type, "call.ended")) {
+			on_root_ended(id, c, ev);
+			call_unref(c);
+			return;
+		}
+		if (!strncmp(type, "dialog.", 7))
+			relay_on_event(c, type, ev);
+	} else if (!strncmp(type, "dialog.", 7)) {
+		relay_on_event(c, type, ev);
+	} else {
+		dial_on_leg_event(c, type, ev);
+	}
+	call_unref(c);
+	rbus_ack(id);
 }
 
 /* ---- dispatch ------------------------------------------------------------- */
@@ -643,14 +1086,16 @@ static void on_event(const char *id, const char *json, size_t len)
 	json_error_t err;
 	json_t *ev = json_loadb(json, len, 0, &err);
 	const char *type = ev ? json_string_value(json_object_get(ev, "type")) : NULL;
+	const char *sid = ev ? json_string_value(json_object_get(ev, "call_sid")) : NULL;
+	const char *root = ev ? json_string_value(json_object_get(ev, "root")) : NULL;
+	if (!root)
+		root = sid;
 	if (!type) {
 		LOGW("event %s: unreadable (%s); dropped", id, ev ? "no type" : err.text);
 		rbus_ack(id);
 	} else if (!strcmp(type, "call.incoming")) {
 		on_incoming(id, ev);
-	} else if (!strcmp(type, "call.ended")) {
-		on_ended(id, ev);
-	} else {
+	} else if (!strcmp(type, "cmd.failed") || !sid || !sid_valid(root, "CA")) {
 		if (!strcmp(type, "cmd.failed"))
 			LOGI("proxy %s: command %s for %s failed: %s",
 			     json_string_value(json_object_get(ev, "proxy")),
@@ -658,8 +1103,32 @@ static void on_event(const char *id, const char *json, size_t len)
 			     json_string_value(json_object_get(ev, "call_sid")),
 			     json_string_value(json_object_get(ev, "error")));
 		else
-			LOGW("event %s: unknown type %s; dropped", id, type);
+			LOGW("event %s: %s without a valid call_sid; dropped", id, type);
 		rbus_ack(id);
+	} else if (call_find(root) || !*id) {
+		/* Ours (or forwarded to us): handle it here. */
+		dispatch(id, root, type, ev);
+	} else {
+		route_ev_ctx *x = calloc(1, sizeof *x);
+		char key[64];
+		snprintf(key, sizeof key, "fc:live:%s", root);
+		if (x && (x->json = malloc(len + 1))) {
+			memcpy(x->json, json, len);
+			x->json[len] = 0;
+			x->len = len;
+			snprintf(x->id, sizeof x->id, "%s", id);
+			snprintf(x->root, sizeof x->root, "%s", root);
+			snprintf(x->type, sizeof x->type, "%s", type);
+			x->ev = json_incref(ev);
+			const char *argv[] = {"EVAL", LUA_OWNER, "1", key, eng_cfg->instance};
+			if (rbus_cmdargv(owner_cb, x, 5, argv, NULL) < 0) {
+				json_decref(x->ev);
+				free(x->json);
+				free(x);
+			}
+		} else {
+			free(x);
+		}
 	}
 	json_decref(ev);
 }
@@ -677,17 +1146,18 @@ static void on_tick(void)
 
 int engine_start(uv_loop_t *l, const fc_config *c)
 {
-	loop = l;
-	cfg = c;
-	wh_client = webhook_client_new(loop);
-	if (!wh_client)
+	eng_loop = l;
+	eng_cfg = c;
+	eng_wh = webhook_client_new(eng_loop);
+	if (!eng_wh || media_init(eng_loop, eng_cfg->rtpengine_ng) < 0)
 		return -1;
-	return rbus_start(loop, cfg, on_event, on_tick);
+	return rbus_start(eng_loop, eng_cfg, on_event, on_tick);
 }
 
 void engine_stop(void)
 {
 	rbus_stop();
-	webhook_client_free(wh_client);
-	wh_client = NULL;
+	media_shutdown();
+	webhook_client_free(eng_wh);
+	eng_wh = NULL;
 }

@@ -52,4 +52,20 @@
 	"redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3]) "                                           \
 	"redis.call('EXPIRE', KEYS[3], ARGV[4]) return 1"
 
+/* KEYS: call. ARGV: status, now, retention. Closes a leg's record unless it
+ * has been closed already. */
+#define LUA_CLOSE                                                                                  \
+	"if redis.call('EXISTS', KEYS[1]) == 1 and not redis.call('HGET', KEYS[1], 'end_time') "    \
+	"then redis.call('HSET', KEYS[1], 'status', ARGV[1], 'end_time', ARGV[2], "                \
+	"'date_updated', ARGV[2]) redis.call('EXPIRE', KEYS[1], ARGV[3]) return 1 end return 0"
+
+/* KEYS: live. ARGV: me. The owner instance to forward an event to, or ""
+ * when this instance now owns the call (no live owner), or false when the
+ * call is not live (bus-protocol.md §9). */
+#define LUA_OWNER                                                                                  \
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return false end "                             \
+	"local o = redis.call('HGET', KEYS[1], 'owner') "                                          \
+	"if o and o ~= ARGV[1] and redis.call('EXISTS', 'fc:cc:'..o) == 1 then return o end "      \
+	"redis.call('HSET', KEYS[1], 'owner', ARGV[1]) return ''"
+
 #endif

@@ -29,7 +29,10 @@ int rbus_connected(void)
 	return cmd_ready && blk_ready;
 }
 
-static void deliver_entries(redisReply *entries)
+/* Entries of this instance's inbox (events forwarded by other instances,
+ * bus-protocol.md §9) are acknowledged on receipt and handed over with an
+ * empty id, so that the engine's rbus_ack of them is a no-op. */
+static void deliver_entries(redisReply *entries, int inbox)
 {
 	for (size_t i = 0; entries && entries->type == REDIS_REPLY_ARRAY && i < entries->elements;
 	     i++) {
@@ -41,11 +44,15 @@ static void deliver_entries(redisReply *entries)
 		int found = 0;
 		for (size_t k = 0; f->type == REDIS_REPLY_ARRAY && k + 1 < f->elements; k += 2) {
 			if (strcmp(f->element[k]->str, "j") == 0) {
-				on_event(id, f->element[k + 1]->str, f->element[k + 1]->len);
+				if (inbox)
+					rbus_cmd(NULL, NULL, "XACK fc:inbox:%s callctl %s",
+						 cfg->instance, id);
+				on_event(inbox ? "" : id, f->element[k + 1]->str,
+					 f->element[k + 1]->len);
 				found = 1;
 			}
 		}
-		if (!found) /* trimmed or foreign entry: nothing to do with it */
+		if (!found && !inbox) /* trimmed or foreign entry: nothing to do with it */
 			rbus_ack(id);
 	}
 }
@@ -61,13 +68,20 @@ static void xreadgroup_cb(redisAsyncContext *c, void *r, void *priv)
 		return;
 	if (reply->type == REDIS_REPLY_ERROR) {
 		LOGE("XREADGROUP: %s", reply->str);
-		if (strstr(reply->str, "NOGROUP"))
+		if (strstr(reply->str, "NOGROUP")) {
 			redisAsyncCommand(blk, NULL, NULL,
 					  "XGROUP CREATE fc:events callctl 0 MKSTREAM");
+			redisAsyncCommand(blk, NULL, NULL, "XGROUP CREATE fc:inbox:%s callctl 0 MKSTREAM",
+					  cfg->instance);
+		}
 	} else if (reply->type == REDIS_REPLY_ARRAY) {
-		for (size_t s = 0; s < reply->elements; s++)
-			if (reply->element[s]->elements == 2)
-				deliver_entries(reply->element[s]->element[1]);
+		for (size_t s = 0; s < reply->elements; s++) {
+			redisReply *st = reply->element[s];
+			if (st->elements == 2)
+				deliver_entries(st->element[1],
+						st->element[0]->str &&
+							!strncmp(st->element[0]->str, "fc:inbox:", 9));
+		}
 	}
 	xreadgroup();
 }
@@ -76,8 +90,9 @@ static void xreadgroup(void)
 {
 	if (blk_ready && !stopping)
 		redisAsyncCommand(blk, xreadgroup_cb, NULL,
-				  "XREADGROUP GROUP callctl %s COUNT 64 BLOCK 1000 STREAMS fc:events >",
-				  cfg->instance);
+				  "XREADGROUP GROUP callctl %s COUNT 64 BLOCK 1000 STREAMS fc:events "
+				  "fc:inbox:%s > >",
+				  cfg->instance, cfg->instance);
 }
 
 static void group_cb(redisAsyncContext *c, void *r, void *priv)
@@ -113,6 +128,8 @@ static void on_connect(const redisAsyncContext *c, int status)
 	} else if (c == blk) {
 		/* The group starts at 0 so events queued before any callctl ran
 		 * are handled; BUSYGROUP is the normal case. */
+		redisAsyncCommand(blk, NULL, NULL, "XGROUP CREATE fc:inbox:%s callctl 0 MKSTREAM",
+				  cfg->instance);
 		redisAsyncCommand(blk, group_cb, NULL, "XGROUP CREATE fc:events callctl 0 MKSTREAM");
 	}
 }
@@ -161,7 +178,7 @@ static void autoclaim_cb(redisAsyncContext *c, void *r, void *priv)
 	redisReply *entries = reply->element[1];
 	if (entries->elements > 0)
 		LOGI("claimed %zu event(s) from a stalled consumer", entries->elements);
-	deliver_entries(entries);
+	deliver_entries(entries, 0);
 }
 
 static void consumers_cb(redisAsyncContext *c, void *r, void *priv)
@@ -202,6 +219,8 @@ static void on_timer(uv_timer_t *t)
 	if (!cmd_ready)
 		return;
 	n_touch = 0;
+	/* Liveness of this instance for event forwarding (§9). */
+	rbus_cmd(NULL, NULL, "SET fc:cc:%s 1 EX 5", cfg->instance);
 	if (on_tick)
 		on_tick();
 	if (n_touch > 0) {
@@ -268,8 +287,21 @@ int rbus_cmdargv(redisCallbackFn *cb, void *priv, int argc, const char **argv, c
 	return redisAsyncCommandArgv(cmd, cb, priv, argc, argv, argvlen) == REDIS_OK ? 0 : -1;
 }
 
+void rbus_forward(const char *owner, const char *json, size_t len)
+{
+	if (rbus_cmd(NULL, NULL, "XADD fc:inbox:%s MAXLEN ~ 10000 * j %b", owner, json, len) < 0)
+		LOGE("cannot forward an event to %s", owner);
+}
+
+const char *rbus_instance(void)
+{
+	return cfg->instance;
+}
+
 void rbus_ack(const char *id)
 {
+	if (!id || !*id)
+		return;
 	rbus_cmd(NULL, NULL, "XACK fc:events callctl %s", id);
 }
 

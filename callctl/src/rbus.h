@@ -26,7 +26,11 @@ int rbus_connected(void);
  * when not connected (cb is then not called). */
 int rbus_cmd(redisCallbackFn *cb, void *priv, const char *fmt, ...);
 int rbus_cmdargv(redisCallbackFn *cb, void *priv, int argc, const char **argv, const size_t *argvlen);
-/* XACK fc:events callctl id. */
+/* XADD fc:inbox:{owner}: hands an event to the instance that owns its call. */
+void rbus_forward(const char *owner, const char *json, size_t len);
+/* This instance's consumer name. */
+const char *rbus_instance(void);
+/* XACK fc:events callctl id ("" = an inbox entry: no-op). */
 void rbus_ack(const char *id);
 /* Keeps id pending-but-fresh (XCLAIM … JUSTID) at the next tick. */
 void rbus_touch(const char *id);

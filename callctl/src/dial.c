@@ -1,0 +1,707 @@
+/* dial.c — <Dial> to Sip/Number targets (twilio-voice.md §2.1–2.4, §4):
+ * simultaneous or sequential legs, each a B2BUA leg on the caller's proxy
+ * with its own CallSid and record, media through rtpengine (media.h), the
+ * Dial timeout and timeLimit, per-noun status callbacks, and the action
+ * request with DialCallStatus and friends. Runs on the engine's loop. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dialtarget.h"
+#include "engine_int.h"
+#include "log.h"
+#include "media.h"
+#include "rbus.h"
+#include "ringtone.h"
+#include "sid.h"
+#include "timefmt.h"
+#include "twiml.h"
+#include "url.h"
+
+enum { L_IDLE = 0, L_STARTED, L_RINGING, L_ANSWERED, L_ENDED };
+
+typedef struct dleg {
+	char sid[40];
+	dial_target t;
+	int valid;
+	int state;
+	int code; /* final SIP code */
+	char sip_call_id[300];
+	json_t *final_hdrs, *ok_hdrs;
+	int64_t start_ms, answer_ms, end_ms;
+	char *sc_url, *sc_method;
+	unsigned sc_events;
+	int sc_seq;
+	char to[600], from[600];
+	int timed_out; /* we CANCELed it: Dial timeout */
+	int dropped;   /* we CANCELed it: another leg won or the dial ended */
+	char status[16];
+} dleg;
+
+typedef struct dial {
+	dleg legs[TWIML_MAX_DIAL_TARGETS];
+	int n;
+	int next; /* sequential: next leg to try */
+	int winner;
+	int sequential, answer_on_bridge, timeout_s, time_limit_s;
+	char *action, *method;
+	char from_hdr[700]; /* From of every leg */
+	char from_param[300];
+	char ring_file[600];
+	int ringback;
+	int early_leg;
+	int finished;
+} dial;
+
+static void finish_dial(call *c, const char *status);
+
+/* ---- records and status callbacks ------------------------------------- */
+
+static const char *leg_status(const dleg *l)
+{
+	if (l->answer_ms)
+		return "completed";
+	if (l->timed_out)
+		return "no-answer";
+	if (l->dropped)
+		return "canceled";
+	if (l->code == 486 || l->code == 600)
+		return "busy";
+	if (l->code == 408 || l->code == 480 || l->code == 487 || l->code == 603)
+		return "no-answer";
+	return "failed";
+}
+
+static void leg_params(call *c, dleg *l, form *p, const char *status)
+{
+	form_init(p);
+	form_add(p, "CallSid", l->sid);
+	form_add(p, "AccountSid", eng_cfg->account_sid);
+	form_add(p, "From", l->from);
+	form_add(p, "To", l->to);
+	form_add(p, "Caller", l->from);
+	form_add(p, "Called", l->to);
+	form_add(p, "CallStatus", status);
+	form_add(p, "Direction", "outbound-dial");
+	form_add(p, "ApiVersion", "2010-04-01");
+	form_add(p, "ParentCallSid", c->sid);
+	if (l->sip_call_id[0])
+		form_add(p, "SipCallId", l->sip_call_id);
+}
+
+/* One status-callback event of a leg (§4), each at most once. */
+static void leg_event(call *c, dleg *l, unsigned ev, const char *status)
+{
+	if (!l->sc_url || !(l->sc_events & ev))
+		return;
+	l->sc_events &= ~ev; /* every event once */
+	form p;
+	leg_params(c, l, &p, status);
+	char seq[16], ts[40], code[16], dur[24], mins[24];
+	snprintf(seq, sizeof seq, "%d", l->sc_seq++);
+	form_add(&p, "SequenceNumber", seq);
+	form_add(&p, "Timestamp", rfc2822(ts, now_ms()));
+	form_add(&p, "CallbackSource", "call-progress-events");
+	if (ev == TWIML_EV_COMPLETED) {
+		int64_t secs = l->answer_ms ? (l->end_ms - l->answer_ms + 500) / 1000 : 0;
+		snprintf(code, sizeof code, "%d", l->code ? l->code : 500);
+		snprintf(dur, sizeof dur, "%lld", (long long)secs);
+		snprintf(mins, sizeof mins, "%lld", (long long)((secs + 59) / 60));
+		form_add(&p, "SipResponseCode", code);
+		form_add(&p, "CallDuration", dur);
+		form_add(&p, "Duration", mins);
+	} else if (ev == TWIML_EV_ANSWERED) {
+		form_add(&p, "SipResponseCode", "200");
+	}
+	eng_status_callback(l->sc_url, l->sc_method, &p);
+	form_free(&p);
+}
+
+static void record_start(call *c, dleg *l)
+{
+	char now[32];
+	snprintf(now, sizeof now, "%lld", (long long)l->start_ms);
+	const char *pairs[] = {"sid", l->sid, "account_sid", eng_cfg->account_sid,
+			       "parent_call_sid", c->sid, "to", l->to, "to_formatted", l->to,
+			       "from", l->from, "from_formatted", l->from, "status", "initiated",
+			       "direction", "outbound-dial", "api_version", "2010-04-01",
+			       "date_created", now, "date_updated", now, "start_time", now,
+			       "proxy", c->proxy};
+	eng_store(l->sid, 15, pairs);
+	char key[96];
+	snprintf(key, sizeof key, "fc:calls:%s", eng_cfg->account_sid);
+	rbus_cmd(NULL, NULL, "ZADD %s %s %s", key, now, l->sid);
+}
+
+static void record_status(dleg *l, const char *status)
+{
+	char now[32];
+	snprintf(now, sizeof now, "%lld", (long long)now_ms());
+	const char *pairs[] = {"status", status, "date_updated", now};
+	eng_store(l->sid, 2, pairs);
+}
+
+static void record_end(dleg *l)
+{
+	char now[32], dur[24], ret[16], key[64];
+	snprintf(now, sizeof now, "%lld", (long long)l->end_ms);
+	snprintf(dur, sizeof dur, "%lld",
+		 (long long)(l->answer_ms ? (l->end_ms - l->answer_ms + 500) / 1000 : 0));
+	const char *pairs[] = {"status", l->status, "date_updated", now, "end_time", now,
+			       "duration", dur, "sip_call_id", l->sip_call_id};
+	eng_store(l->sid, 5, pairs);
+	snprintf(ret, sizeof ret, "%d", eng_cfg->call_retention_s);
+	snprintf(key, sizeof key, "fc:call:%s", l->sid);
+	rbus_cmd(NULL, NULL, "EXPIRE %s %s", key, ret);
+}
+
+/* ---- legs ----------------------------------------------------------------- */
+
+static dleg *find_leg(dial *d, const char *sid)
+{
+	for (int i = 0; i < d->n; i++)
+		if (d->legs[i].state != L_IDLE && strcmp(d->legs[i].sid, sid) == 0)
+			return &d->legs[i];
+	return NULL;
+}
+
+static void hangup_leg(call *c, dleg *l)
+{
+	eng_cmd(c, c->proxy, l->sid, json_pack("{s:s}", "op", "hangup"));
+}
+
+typedef struct offer_ctx {
+	call *c;
+	int idx;
+} offer_ctx;
+
+static void offer_cb(const char *sdp, const char *err, void *ud)
+{
+	offer_ctx *o = ud;
+	call *c = o->c;
+	dial *d = c->dial;
+	if (!c->dead && d && !d->finished) {
+		dleg *l = &d->legs[o->idx];
+		if (!sdp) {
+			LOGW("call %s: rtpengine offer for leg %s: %s", c->sid, l->sid, err);
+			/* Reported like a leg the far end refused. */
+			json_t *ev = json_pack("{s:s,s:s,s:i}", "call_sid", l->sid, "reason",
+					       "failed", "code", 500);
+			dial_on_leg_event(c, "call.ended", ev);
+			json_decref(ev);
+		} else if (l->state == L_STARTED) {
+			json_t *hdrs = json_array();
+			for (int i = 0; i < l->t.n_hdrs; i++)
+				json_array_append_new(hdrs, json_pack("[ss]", l->t.hdr_names[i],
+								      l->t.hdr_values[i]));
+			json_t *cmd = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "op", "dial", "ruri",
+						l->t.ruri, "from", d->from_hdr, "to", l->t.to, "sdp",
+						sdp, "headers", hdrs);
+			if (cmd && l->t.dst[0])
+				json_object_set_new(cmd, "dst", json_string(l->t.dst));
+			if (cmd && l->t.auth_user[0]) {
+				json_object_set_new(cmd, "auth_user", json_string(l->t.auth_user));
+				json_object_set_new(cmd, "auth_pass", json_string(l->t.auth_pass));
+			}
+			eng_cmd(c, c->proxy, l->sid, cmd);
+		}
+	}
+	call_unref(c);
+	free(o);
+}
+
+static void start_leg(call *c, int i)
+{
+	dial *d = c->dial;
+	dleg *l = &d->legs[i];
+	sid_new(l->sid, "CA");
+	l->state = L_STARTED;
+	l->start_ms = now_ms();
+	record_start(c, l);
+	eng_live_leg(c->sid, l->sid, c->proxy);
+	leg_event(c, l, TWIML_EV_INITIATED, "initiated");
+	offer_ctx *o = malloc(sizeof *o);
+	if (!o)
+		return;
+	o->c = c;
+	o->idx = i;
+	call_ref(c);
+	if (media_offer(c->sid, c->sid, l->sid, c->a_sdp, offer_cb, o) < 0)
+		offer_cb(NULL, "cannot send the offer", o);
+}
+
+static void on_timeout(uv_timer_t *t);
+
+/* Starts the next valid target of a sequential dial; 0 when none is left. */
+static int start_next(call *c)
+{
+	dial *d = c->dial;
+	while (d->next < d->n && !d->legs[d->next].valid)
+		d->next++;
+	if (d->next >= d->n)
+		return 0;
+	start_leg(c, d->next++);
+	uv_timer_start(&c->dial_timer, on_timeout, (uint64_t)d->timeout_s * 1000, 0);
+	return 1;
+}
+
+static void start_legs(call *c)
+{
+	dial *d = c->dial;
+	if (d->sequential) {
+		if (!start_next(c))
+			finish_dial(c, "failed");
+		return;
+	}
+	for (int i = 0; i < d->n; i++)
+		if (d->legs[i].valid)
+			start_leg(c, i);
+	uv_timer_start(&c->dial_timer, on_timeout, (uint64_t)d->timeout_s * 1000, 0);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	call *c = t->data;
+	dial *d = c->dial;
+	if (c->dead || !d || d->finished || d->winner >= 0)
+		return;
+	for (int i = 0; i < d->n; i++) {
+		dleg *l = &d->legs[i];
+		if (l->state == L_STARTED || l->state == L_RINGING) {
+			l->timed_out = 1;
+			hangup_leg(c, l);
+		}
+	}
+}
+
+static void on_time_limit(uv_timer_t *t)
+{
+	call *c = t->data;
+	dial *d = c->dial;
+	if (c->dead || !d || d->winner < 0)
+		return;
+	LOGI("call %s: Dial timeLimit reached", c->sid);
+	hangup_leg(c, &d->legs[d->winner]);
+}
+
+static void after_answer(call *c, int ok)
+{
+	dial *d = c->dial;
+	if (c->dead || !d || d->finished)
+		return;
+	if (!ok) {
+		eng_end_call(c, 500, "Server Internal Error", "failed");
+		return;
+	}
+	if (d->ring_file[0]) {
+		media_play(c->sid, c->sid, d->ring_file);
+		d->ringback = 1;
+	}
+	start_legs(c);
+}
+
+/* The caller is connected to the winner: rtpengine's answer gives the SDP
+ * for the caller (its ports stay those of the answer it already has). */
+static void bridge_cb(const char *sdp, const char *err, void *ud)
+{
+	call *c = ud;
+	dial *d = c->dial;
+	if (!c->dead && d && d->winner >= 0 && !d->finished) {
+		dleg *l = &d->legs[d->winner];
+		if (!sdp) {
+			LOGW("call %s: rtpengine answer for %s: %s", c->sid, l->sid, err);
+			hangup_leg(c, l);
+		} else {
+			if (!c->answered) {
+				eng_reply(c, 200, "OK", sdp);
+				c->answered = 1;
+				c->answer_ms = now_ms();
+			}
+			if (d->ringback) {
+				media_stop(c->sid, c->sid);
+				d->ringback = 0;
+			}
+			snprintf(c->bridged, sizeof c->bridged, "%s", l->sid);
+			snprintf(c->bridged_proxy, sizeof c->bridged_proxy, "%s", c->proxy);
+			uv_timer_start(&c->limit_timer, on_time_limit,
+				       (uint64_t)d->time_limit_s * 1000, 0);
+		}
+	}
+	call_unref(c);
+}
+
+static void early_cb(const char *sdp, const char *err, void *ud)
+{
+	call *c = ud;
+	if (!c->dead && !c->answered && sdp)
+		eng_reply(c, 183, "Session Progress", sdp);
+	else if (err)
+		LOGW("call %s: early media: %s", c->sid, err);
+	call_unref(c);
+}
+
+static void on_progress(call *c, dial *d, dleg *l, json_t *ev)
+{
+	if (l->state == L_STARTED) {
+		l->state = L_RINGING;
+		record_status(l, "ringing");
+		leg_event(c, l, TWIML_EV_RINGING, "ringing");
+	}
+	const char *sdp = json_string_value(json_object_get(ev, "sdp"));
+	if (d->answer_on_bridge && !c->answered && sdp && d->early_leg < 0) {
+		/* Early media from one leg only: the first that has some. */
+		d->early_leg = (int)(l - d->legs);
+		call_ref(c);
+		if (media_answer(c->sid, c->sid, l->sid, sdp, early_cb, c) < 0)
+			call_unref(c);
+	}
+}
+
+static void copy_headers(json_t **dst, json_t *ev)
+{
+	json_decref(*dst);
+	*dst = json_incref(json_object_get(ev, "headers"));
+}
+
+static void on_answered(call *c, dial *d, dleg *l, json_t *ev)
+{
+	const char *cid = json_string_value(json_object_get(ev, "sip_call_id"));
+	if (cid)
+		snprintf(l->sip_call_id, sizeof l->sip_call_id, "%s", cid);
+	if (d->finished || d->winner >= 0 || l->state == L_ENDED) {
+		l->dropped = 1;
+		hangup_leg(c, l);
+		return;
+	}
+	d->winner = (int)(l - d->legs);
+	l->state = L_ANSWERED;
+	l->answer_ms = now_ms();
+	l->code = 200;
+	copy_headers(&l->ok_hdrs, ev);
+	uv_timer_stop(&c->dial_timer);
+	for (int i = 0; i < d->n; i++) {
+		dleg *o = &d->legs[i];
+		if (o != l && (o->state == L_STARTED || o->state == L_RINGING)) {
+			o->dropped = 1;
+			hangup_leg(c, o);
+		}
+	}
+	record_status(l, "in-progress");
+	leg_event(c, l, TWIML_EV_ANSWERED, "in-progress");
+	const char *sdp = json_string_value(json_object_get(ev, "sdp"));
+	call_ref(c);
+	if (!sdp || media_answer(c->sid, c->sid, l->sid, sdp, bridge_cb, c) < 0) {
+		call_unref(c);
+		LOGW("call %s: leg %s answered without usable SDP", c->sid, l->sid);
+		hangup_leg(c, l);
+	}
+}
+
+/* The aggregate DialCallStatus when nobody answered. */
+static const char *failed_status(dial *d)
+{
+	int busy = 0, noans = 0, cancel = 0;
+	for (int i = 0; i < d->n; i++) {
+		const char *s = d->legs[i].status;
+		busy |= !strcmp(s, "busy");
+		noans |= !strcmp(s, "no-answer");
+		cancel |= !strcmp(s, "canceled");
+	}
+	return busy ? "busy" : noans ? "no-answer" : cancel ? "canceled" : "failed";
+}
+
+static void on_leg_ended(call *c, dial *d, dleg *l, json_t *ev)
+{
+	if (l->state == L_ENDED)
+		return;
+	int was_winner = d->winner == (int)(l - d->legs);
+	l->state = L_ENDED;
+	l->end_ms = now_ms();
+	json_int_t code = json_integer_value(json_object_get(ev, "code"));
+	if (!l->answer_ms)
+		l->code = code ? (int)code : 500;
+	copy_headers(&l->final_hdrs, ev);
+	snprintf(l->status, sizeof l->status, "%s", leg_status(l));
+	record_end(l);
+	eng_live_leg(c->sid, l->sid, NULL);
+	leg_event(c, l, TWIML_EV_COMPLETED, l->status);
+	if (d->finished)
+		return;
+	if (was_winner) {
+		c->bridged[0] = 0;
+		uv_timer_stop(&c->limit_timer);
+		finish_dial(c, "completed");
+		return;
+	}
+	if (d->winner >= 0)
+		return; /* a loser went away */
+	if (d->sequential) {
+		if (!start_next(c))
+			finish_dial(c, failed_status(d));
+		return;
+	}
+	for (int i = 0; i < d->n; i++)
+		if (d->legs[i].state != L_ENDED && d->legs[i].state != L_IDLE)
+			return;
+	finish_dial(c, failed_status(d));
+}
+
+void dial_on_leg_event(call *c, const char *type, json_t *ev)
+{
+	dial *d = c->dial;
+	const char *sid = json_string_value(json_object_get(ev, "call_sid"));
+	dleg *l = d && sid ? find_leg(d, sid) : NULL;
+	if (!l) {
+		/* A leg of an earlier Dial of this call (or unknown): only make
+		 * sure it does not stay up. */
+		if (sid && !strcmp(type, "call.answered"))
+			eng_cmd(c, c->proxy, sid, json_pack("{s:s}", "op", "hangup"));
+		return;
+	}
+	if (!strcmp(type, "call.progress"))
+		on_progress(c, d, l, ev);
+	else if (!strcmp(type, "call.answered"))
+		on_answered(c, d, l, ev);
+	else if (!strcmp(type, "call.ended"))
+		on_leg_ended(c, d, l, ev);
+}
+
+/* ---- the end of a Dial ---------------------------------------------------- */
+
+static void add_sip_headers(form *f, const char *prefix, json_t *hdrs)
+{
+	size_t i;
+	json_t *h;
+	json_array_foreach(hdrs, i, h)
+	{
+		const char *n = json_string_value(json_array_get(h, 0));
+		const char *v = json_string_value(json_array_get(h, 1));
+		if (!n || !v)
+			continue;
+		char key[128];
+		snprintf(key, sizeof key, "%s%s", prefix, n);
+		form_add(f, key, v);
+	}
+}
+
+static void finish_dial(call *c, const char *status)
+{
+	dial *d = c->dial;
+	if (!d || d->finished)
+		return;
+	d->finished = 1;
+	uv_timer_stop(&c->dial_timer);
+	uv_timer_stop(&c->limit_timer);
+	if (d->ringback && !c->dead)
+		media_stop(c->sid, c->sid);
+	d->ringback = 0;
+	dleg *last = NULL;
+	for (int i = 0; i < d->n; i++) {
+		dleg *l = &d->legs[i];
+		if (l->state == L_STARTED || l->state == L_RINGING || l->state == L_ANSWERED) {
+			l->dropped = 1;
+			hangup_leg(c, l);
+		}
+		if (l->state != L_IDLE)
+			last = l;
+	}
+	dleg *w = d->winner >= 0 ? &d->legs[d->winner] : last;
+	form extra;
+	form_init(&extra);
+	form_add(&extra, "DialCallStatus", status);
+	if (w) {
+		char dur[24], code[16];
+		form_add(&extra, "DialCallSid", w->sid);
+		int64_t end = w->end_ms ? w->end_ms : now_ms();
+		snprintf(dur, sizeof dur, "%lld",
+			 (long long)(w->answer_ms ? (end - w->answer_ms + 500) / 1000 : 0));
+		form_add(&extra, "DialCallDuration", dur);
+		form_add(&extra, "DialBridged", d->winner >= 0 ? "true" : "false");
+		if (w->sip_call_id[0])
+			form_add(&extra, "DialSipCallId", w->sip_call_id);
+		snprintf(code, sizeof code, "%d", w->code ? w->code : 487);
+		form_add(&extra, "DialSipResponseCode", code);
+		add_sip_headers(&extra, "DialSipHeader_", w->final_hdrs);
+		add_sip_headers(&extra, "SipHeader_", w->ok_hdrs);
+	} else {
+		form_add(&extra, "DialBridged", "false");
+	}
+	char *action = d->action ? url_resolve(c->doc_url, d->action) : NULL;
+	char method[8];
+	snprintf(method, sizeof method, "%s", d->method ? d->method : "POST");
+	LOGI("call %s: Dial ended: %s", c->sid, status);
+	if (c->dead) {
+		/* The caller is gone: the action is still reported, its TwiML
+		 * ignored (twilio-voice.md §2.1). */
+		if (action) {
+			form p;
+			form_init(&p);
+			for (size_t i = 0; i < c->params.n; i++)
+				form_set(&p, c->params.v[i].name, c->params.v[i].value);
+			form_set(&p, "CallStatus", "completed");
+			for (size_t i = 0; i < extra.n; i++)
+				form_add(&p, extra.v[i].name, extra.v[i].value);
+			eng_status_callback(action, method, &p);
+			form_free(&p);
+		}
+	} else if (action) {
+		eng_fetch(c, action, method, &extra);
+	} else if (d->action) {
+		eng_record_error(c, 11100, "invalid Dial action URL", d->action);
+		eng_run(c);
+	} else {
+		eng_run(c);
+	}
+	free(action);
+	form_free(&extra);
+}
+
+void dial_caller_gone(call *c)
+{
+	dial *d = c->dial;
+	if (!d || d->finished)
+		return;
+	int64_t t = now_ms();
+	for (int i = 0; i < d->n; i++) {
+		dleg *l = &d->legs[i];
+		if (l->state == L_IDLE || l->state == L_ENDED)
+			continue;
+		if (l->state != L_ANSWERED)
+			l->dropped = 1;
+		l->end_ms = t;
+		if (!l->answer_ms)
+			l->code = 487;
+		snprintf(l->status, sizeof l->status, "%s", leg_status(l));
+		hangup_leg(c, l);
+		record_end(l);
+		eng_live_leg(c->sid, l->sid, NULL);
+		leg_event(c, l, TWIML_EV_COMPLETED, l->status);
+		l->state = L_ENDED;
+	}
+	finish_dial(c, d->winner >= 0 ? "completed" : "canceled");
+}
+
+void dial_free(call *c)
+{
+	dial *d = c->dial;
+	if (!d)
+		return;
+	for (int i = 0; i < d->n; i++) {
+		dialtarget_free(&d->legs[i].t);
+		json_decref(d->legs[i].final_hdrs);
+		json_decref(d->legs[i].ok_hdrs);
+		free(d->legs[i].sc_url);
+		free(d->legs[i].sc_method);
+	}
+	free(d->action);
+	free(d->method);
+	free(d);
+	c->dial = NULL;
+}
+
+/* ---- the start of a Dial -------------------------------------------------- */
+
+static int caller_id_ok(const char *s)
+{
+	if (!s || !*s || strlen(s) > 64)
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      strchr("+-_.", *p)))
+			return 0;
+	return 1;
+}
+
+static void set_leg_opts(dleg *l, const twiml_leg *o)
+{
+	if (o->status_callback && *o->status_callback) {
+		l->sc_url = strdup(o->status_callback);
+		l->sc_method = strdup(o->status_callback_method == TWIML_GET ? "GET" : "POST");
+		l->sc_events = o->status_callback_event ? o->status_callback_event
+							: TWIML_EV_COMPLETED;
+	}
+}
+
+void dial_start(call *c, const struct twiml_dial *td)
+{
+	dial_free(c);
+	dial *d = calloc(1, sizeof *d);
+	if (!d) {
+		eng_end_call(c, 500, "Server Internal Error", "failed");
+		return;
+	}
+	c->dial = d;
+	d->winner = -1;
+	d->early_leg = -1;
+	d->sequential = td->sequential;
+	d->answer_on_bridge = td->answer_on_bridge;
+	d->timeout_s = td->timeout < 5 ? 5 : td->timeout > 600 ? 600 : td->timeout;
+	d->time_limit_s = td->time_limit > 0 ? td->time_limit : 14400;
+	d->action = td->action ? strdup(td->action) : NULL;
+	d->method = strdup(td->method == TWIML_GET ? "GET" : "POST");
+
+	/* From of the legs: callerId, else the caller's From. */
+	const char *from = form_get(&c->params, "From");
+	const char *cid = td->caller_id;
+	if (cid && *cid && !caller_id_ok(cid)) {
+		eng_record_error(c, 13214, "Dial: invalid callerId", c->doc_url);
+		cid = NULL;
+	}
+	if (cid && *cid) {
+		snprintf(d->from_param, sizeof d->from_param, "%s", cid);
+		snprintf(d->from_hdr, sizeof d->from_hdr, "<sip:%s@%s>", cid, eng_cfg->sip_host);
+	} else if (from && !strncmp(from, "sip:", 4)) {
+		snprintf(d->from_param, sizeof d->from_param, "%s", from);
+		snprintf(d->from_hdr, sizeof d->from_hdr, "<%s>", from);
+	} else {
+		snprintf(d->from_param, sizeof d->from_param, "%s", from ? from : "anonymous");
+		snprintf(d->from_hdr, sizeof d->from_hdr, "<sip:%s@%s>",
+			 from && *from ? from : "anonymous", eng_cfg->sip_host);
+	}
+	if (eng_cfg->tones_dir[0] && !td->answer_on_bridge &&
+	    ringtone_path(td->ring_tone, eng_cfg->tones_dir, d->ring_file, sizeof d->ring_file) < 0)
+		d->ring_file[0] = 0;
+
+	int valid = 0;
+	for (size_t i = 0; i < td->n_nouns && d->n < TWIML_MAX_DIAL_TARGETS; i++) {
+		const twiml_noun *nn = &td->nouns[i];
+		dleg *l = &d->legs[d->n++];
+		char err[256] = "";
+		int code;
+		memcpy(l->from, d->from_param, sizeof d->from_param);
+		if (nn->kind == TWIML_NOUN_SIP) {
+			code = dialtarget_sip(nn->u.sip.uri, nn->u.sip.username, nn->u.sip.password,
+					      &l->t, err, sizeof err);
+			set_leg_opts(l, &nn->u.sip.leg);
+			memcpy(l->to, l->t.ruri, sizeof l->t.ruri);
+		} else if (nn->kind == TWIML_NOUN_NUMBER) {
+			code = dialtarget_number(nn->u.number.number, eng_cfg->pstn_trunk,
+						 eng_cfg->pstn_user, eng_cfg->pstn_pass, &l->t, err,
+						 sizeof err);
+			set_leg_opts(l, &nn->u.number.leg);
+			memcpy(l->to, l->t.number, sizeof l->t.number);
+		} else {
+			code = 13215;
+			snprintf(err, sizeof err, "Dial: <%s> is not supported by this server",
+				 twiml_noun_name(nn->kind));
+		}
+		if (code) {
+			eng_record_error(c, code, err, c->doc_url);
+			snprintf(l->status, sizeof l->status, "failed");
+			continue;
+		}
+		l->valid = 1;
+		valid++;
+	}
+	if (!valid) {
+		finish_dial(c, "failed");
+		return;
+	}
+	if (!d->answer_on_bridge && !c->answered)
+		eng_answer(c, after_answer);
+	else if (c->answered)
+		after_answer(c, 1);
+	else
+		start_legs(c);
+}

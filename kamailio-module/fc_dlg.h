@@ -1,0 +1,35 @@
+/* fc_dlg.h — SIP dialogs of legs: copying tm's dlg_t into a leg's flat
+ * fc_dialog, and sending in-dialog requests from any process on a snapshot
+ * taken under the leg's lock (the pattern of the dialog module's
+ * build_dlg_t: a throw-away dlg_t pointing at copied strings). */
+#ifndef FC_DLG_H
+#define FC_DLG_H
+
+#include "../../modules/tm/dlg.h"
+#include "../../modules/tm/t_hooks.h"
+#include "fc_leg.h"
+
+/* Copies the parts of t the module needs into d. 0 / -1 (too long). */
+int fc_dlg_store(fc_dialog *d, dlg_t *t);
+
+/* Context of a request the module sent (tm callback parameter, shm). */
+typedef struct fc_uac_ctx {
+	char sid[FC_SID_LEN + 1];
+	int initial; /* the initial INVITE of an out-leg */
+	char method[16];
+	char req_id[FC_CMD_ID_MAX + 1];
+} fc_uac_ctx;
+fc_uac_ctx *fc_uac_ctx_new(const char *sid, int initial, const char *method, const char *req_id);
+
+/* Sends method within the confirmed dialog of leg sid with extra header
+ * lines hdrs and body (either may be NULL). The CSeq is taken from the leg
+ * and incremented under its lock. Replies go to fc_uac_cb (fc_uac.c) with a
+ * fresh context. 0, or -1 with err set. */
+int fc_dlg_send(const char *sid, const char *method, const char *hdrs, const char *body,
+		const char *req_id, char *err, size_t errlen);
+
+/* "Contact: <sip:fulcrum@{advertise};transport=x>\r\n" for the given
+ * transport ("" or "udp" → none). */
+void fc_contact_hdr(char *out, size_t n, const char *transport);
+
+#endif
