@@ -31,6 +31,8 @@
 #   FULCRUM_LOG_LEVEL [info]        callctl log level
 #   FULCRUM_STATE_DIR [./.fulcrum]  credentials, pids, logs/*.log, redis data
 #   FULCRUM_SAN [0]                 1: run build/san/callctl (ASan/UBSan)
+#   FULCRUM_TONES_DIR [<repo>/build/tones]  ringback WAVs (make tones),
+#                                   a path on the rtpengine host
 # Kamailio's own variables (FULCRUM_SIP_ADVERTISE, FULCRUM_PROXY_ID, ...) are
 # documented at the top of kamailio-module/run-kamailio.sh and passed through.
 #
@@ -346,6 +348,7 @@ start_all() {
 	export FULCRUM_LOG_LEVEL=${FULCRUM_LOG_LEVEL:-info}
 	export FULCRUM_RUN_DIR=${FULCRUM_RUN_DIR:-$STATE/run}
 	export FULCRUM_MODULE=$MODULE
+	export FULCRUM_TONES_DIR=${FULCRUM_TONES_DIR:-$top/build/tones}
 
 	local deadline=$((SECONDS + HEALTH_TIMEOUT))
 	if [ $OWN_REDIS = 1 ]; then
