@@ -22,8 +22,9 @@ int fc_hdr_name_ok(const char *name)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];
+		/* An RFC 3261 token. */
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '-'))
+		      strchr("-.!%*_+`'~", c)))
 			return 0;
 	}
 	for (int i = 0; reserved_hdrs[i]; i++)

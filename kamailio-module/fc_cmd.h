@@ -8,7 +8,7 @@
 /* Executes the JSON command json[0..len). Problems are logged and reported
  * with a cmd.failed event; never fails the caller. */
 void fc_cmd_exec(const char *json, size_t len);
-/* 1 when name is a valid header name to add ([A-Za-z0-9-], 1..64 chars, not
+/* 1 when name is a valid header name to add (an RFC 3261 token, 1..64 chars, not
  * one the module owns such as Via, To, From, Call-ID, CSeq, Content-Length). */
 int fc_hdr_name_ok(const char *name);
 /* 1 when value has no CR, LF or NUL and is at most 1024 bytes. */

@@ -315,8 +315,7 @@ static void bridge_cb(const char *sdp, const char *err, void *ud)
 		} else {
 			if (!c->answered) {
 				eng_reply(c, 200, "OK", sdp);
-				c->answered = 1;
-				c->answer_ms = now_ms();
+				eng_answered(c);
 			}
 			if (d->ringback) {
 				media_stop(c->sid, c->sid);
@@ -531,7 +530,7 @@ static void finish_dial(call *c, const char *status)
 	char method[8];
 	snprintf(method, sizeof method, "%s", d->method ? d->method : "POST");
 	LOGI("call %s: Dial ended: %s", c->sid, status);
-	if (c->dead) {
+	if (c->dead || c->ending) {
 		/* The caller is gone: the action is still reported, its TwiML
 		 * ignored (twilio-voice.md §2.1). */
 		if (action) {

@@ -105,7 +105,7 @@ static int check_chars(const char *s, size_t len, const char *extra, const char 
 			i += 2;
 			continue;
 		}
-		if (!is_unreserved(c) && !strchr(extra, c)) {
+		if (!is_unreserved(c) && !(c && strchr(extra, c))) {
 			*why = "character not allowed";
 			return -1;
 		}

@@ -299,6 +299,19 @@ void eng_end_call(call *c, int code, const char *reason, const char *status)
 
 /* ---- answering ------------------------------------------------------------ */
 
+void eng_answered(call *c)
+{
+	c->answered = 1;
+	c->answer_ms = now_ms();
+	form_set(&c->params, "CallStatus", "in-progress");
+	char now[32];
+	snprintf(now, sizeof now, "%lld", (long long)c->answer_ms);
+	const char *pairs[] = {"status", "in-progress", "date_updated", now};
+	eng_store(c->sid, 2, pairs);
+	/* Answered: a resting point for the call.incoming event. */
+	ack_incoming(c);
+}
+
 typedef struct answer_ctx {
 	call *c;
 	void (*then)(call *c, int ok);
@@ -312,15 +325,7 @@ static void answer_cb(const char *sdp, const char *err, void *ud)
 	if (!c->dead && !c->ending) {
 		if (sdp) {
 			eng_reply(c, 200, "OK", sdp);
-			c->answered = 1;
-			c->answer_ms = now_ms();
-			form_set(&c->params, "CallStatus", "in-progress");
-			char now[32];
-			snprintf(now, sizeof now, "%lld", (long long)c->answer_ms);
-			const char *pairs[] = {"status", "in-progress", "date_updated", now};
-			eng_store(c->sid, 2, pairs);
-			/* Answered: this is a resting point for the incoming event. */
-			ack_incoming(c);
+			eng_answered(c);
 		} else {
 			LOGW("call %s: cannot answer: %s", c->sid, err);
 			record_error(c, 12400, "media server did not answer", NULL, NULL, NULL);

@@ -21,6 +21,8 @@ extern webhook_client *eng_wh;
 void eng_cmd(call *c, const char *proxy, const char *leg_sid, json_t *cmd);
 /* Sends `reply` on the caller's INVITE (sdp may be NULL). */
 void eng_reply(call *c, int code, const char *reason, const char *sdp);
+/* Bookkeeping once the caller has been sent its 200 OK. */
+void eng_answered(call *c);
 /* Answers the caller (rtpengine with no peer, then 200 OK) unless answered;
  * then calls then(c, ok). */
 void eng_answer(call *c, void (*then)(call *c, int ok));
