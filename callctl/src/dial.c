@@ -128,7 +128,7 @@ static void record_start(call *c, dleg *l)
 			       "direction", "outbound-dial", "api_version", "2010-04-01",
 			       "date_created", now, "date_updated", now, "start_time", now,
 			       "proxy", c->proxy};
-	eng_store(l->sid, 15, pairs);
+	eng_store(l->sid, (int)(sizeof pairs / sizeof pairs[0] / 2), pairs);
 	char key[96];
 	snprintf(key, sizeof key, "fc:calls:%s", eng_cfg->account_sid);
 	rbus_cmd(NULL, NULL, "ZADD %s %s %s", key, now, l->sid);
@@ -139,7 +139,7 @@ static void record_status(dleg *l, const char *status)
 	char now[32];
 	snprintf(now, sizeof now, "%lld", (long long)now_ms());
 	const char *pairs[] = {"status", status, "date_updated", now};
-	eng_store(l->sid, 2, pairs);
+	eng_store(l->sid, (int)(sizeof pairs / sizeof pairs[0] / 2), pairs);
 }
 
 static void record_end(dleg *l)
@@ -150,7 +150,7 @@ static void record_end(dleg *l)
 		 (long long)(l->answer_ms ? (l->end_ms - l->answer_ms + 500) / 1000 : 0));
 	const char *pairs[] = {"status", l->status, "date_updated", now, "end_time", now,
 			       "duration", dur, "sip_call_id", l->sip_call_id};
-	eng_store(l->sid, 5, pairs);
+	eng_store(l->sid, (int)(sizeof pairs / sizeof pairs[0] / 2), pairs);
 	snprintf(ret, sizeof ret, "%d", eng_cfg->call_retention_s);
 	snprintf(key, sizeof key, "fc:call:%s", l->sid);
 	rbus_cmd(NULL, NULL, "EXPIRE %s %s", key, ret);

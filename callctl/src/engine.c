@@ -206,7 +206,7 @@ static void root_cleanup(call *c, const char *status)
 	int64_t secs = c->answered ? (t - c->answer_ms + 500) / 1000 : 0;
 	snprintf(dur, sizeof dur, "%lld", (long long)secs);
 	const char *pairs[] = {"duration", dur};
-	eng_store(c->sid, 1, pairs);
+	eng_store(c->sid, (int)(sizeof pairs / sizeof pairs[0] / 2), pairs);
 	if (!c->sc_url || !*c->sc_url)
 		return;
 	form p;
@@ -307,7 +307,7 @@ void eng_answered(call *c)
 	char now[32];
 	snprintf(now, sizeof now, "%lld", (long long)c->answer_ms);
 	const char *pairs[] = {"status", "in-progress", "date_updated", now};
-	eng_store(c->sid, 2, pairs);
+	eng_store(c->sid, (int)(sizeof pairs / sizeof pairs[0] / 2), pairs);
 	/* Answered: a resting point for the call.incoming event. */
 	ack_incoming(c);
 }

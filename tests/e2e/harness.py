@@ -1183,3 +1183,500 @@ class FulcrumTestCase(unittest.TestCase):
             for path in st.log_files():
                 sys.stderr.write("---- tail of %s\n%s\n" % (path, tail_file(path, 25)))
         sys.stderr.flush()
+
+
+# ===================================================== sipp peers for <Dial>
+#
+# Callees (and the PSTN trunk) are real sipp UAS processes on free loopback
+# ports (tests/e2e/sipp/uas_*.xml); the caller is a sipp UAC
+# (tests/e2e/sipp/uac_call.xml, uac_cancel_ring.xml). Every run keeps its
+# message trace (-trace_msg), which sipp flushes per message, so tests can
+# read what arrived on the wire while the call is still up.
+#
+#   uas = SippUas("uas_answer", logdir, ring_ms=500, bye_ms=1000, headers=[("X-A", "1")])
+#   twiml = dial_twiml(sip_noun(uas.uri("bob", headers={"X-Foo": "bar"})), action="/a")
+#   caller = SippCaller("uac_call", stack.sip_target, ruri_user=num, call_ms=0)
+#   res = caller.wait(); peer = uas.wait()
+#   peer.recv_requests("INVITE")[0].header("X-Foo")
+
+# sipp's error trace also gets one line per <recv timeout=... ontimeout=...>
+# used for timed waits in the scenarios: not errors, dropped from summaries.
+_SIPP_EVENT_SPLIT = re.compile(r"(?=\d{4}-\d\d-\d\d\t\d\d:\d\d:\d\d\.\d+\t\d+\.\d+: )")
+_SIPP_NOISE = re.compile(r"receive timeout on message .* jumping to label|^The following events occurred:\s*$")
+
+
+def clean_sipp_errors(text):
+    """sipp's error file without the timed-wait noise (one event a line)."""
+    out = []
+    for ev in _SIPP_EVENT_SPLIT.split(text or ""):
+        ev = ev.strip()
+        if ev and not _SIPP_NOISE.search(ev):
+            out.append(ev)
+    return "\n".join(out)
+
+
+def scenario_path(scenario):
+    if os.path.isabs(scenario):
+        return scenario
+    return os.path.join(SIPP_DIR, scenario if scenario.endswith(".xml") else scenario + ".xml")
+
+
+def scenario_variables(path):
+    """Names declared in the scenario's <Global variables="a,b"/> (sipp
+    refuses -set for anything else)."""
+    with open(path, "r", encoding="iso-8859-1") as f:
+        text = f.read()
+    names = set()
+    for m in re.finditer(r'<Global\s+variables="([^"]*)"', text):
+        names.update(n.strip() for n in m.group(1).split(",") if n.strip())
+    return names
+
+
+def _sipp_sets(path, variables):
+    declared = scenario_variables(path)
+    unknown = set(variables) - declared - _COMMON_SIPP_VARS
+    if unknown:
+        raise ValueError("%s does not declare variable(s) %s" % (os.path.basename(path), sorted(unknown)))
+    argv = []
+    for k, v in variables.items():
+        if k in declared:
+            argv += ["-set", k, str(int(v) if isinstance(v, bool) else v)]
+    return argv
+
+
+# variables every helper passes; scenarios that do not declare one ignore it
+_COMMON_SIPP_VARS = {"ring_ms", "bye_ms", "hold_ms", "early", "code", "proxy", "call_ms", "cancel_ms"}
+
+
+def _sipp_headers(headers):
+    if isinstance(headers, dict):
+        headers = list(headers.items())
+    return "".join("\r\n%s: %s" % (k, v) for k, v in headers or ())
+
+
+# -- additions to SipMessage / SippResult (no existing behaviour changes)
+
+def _msg_is_request(self):
+    return self.code is None
+
+
+def _msg_call_id(self):
+    return self.header("Call-ID") or self.header("i")
+
+
+def _msg_cseq_num(self):
+    c = (self.header("CSeq") or "").split()
+    return int(c[0]) if c and c[0].isdigit() else None
+
+
+def _msg_ruri(self):
+    parts = self.first_line.split()
+    return parts[1] if self.code is None and len(parts) > 1 else None
+
+
+SipMessage.is_request = property(_msg_is_request)
+SipMessage.call_id = property(_msg_call_id)
+SipMessage.cseq_num = property(_msg_cseq_num)
+SipMessage.ruri = property(_msg_ruri)
+
+
+def _res_recv_requests(self, method=None):
+    """Requests received (optionally only one method), in order,
+    retransmissions too."""
+    return [m for m in self.messages if m.direction == "recv" and m.code is None
+            and (method is None or m.method == method)]
+
+
+def _res_sent_responses(self, code=None, method=None):
+    """Responses sent (optionally only a code / CSeq method)."""
+    return [m for m in self.messages if m.direction == "sent" and m.code is not None
+            and (code is None or m.code == code) and (method is None or m.cseq_method == method)]
+
+
+def _res_call_ids(self):
+    seen = []
+    for m in self.messages:
+        if m.call_id and m.call_id not in seen:
+            seen.append(m.call_id)
+    return seen
+
+
+def _res_for_call(self, call_id):
+    """The messages of one Call-ID (a UAS serving several calls)."""
+    return [m for m in self.messages if m.call_id == call_id]
+
+
+SippResult.recv_requests = _res_recv_requests
+SippResult.sent_responses = _res_sent_responses
+SippResult.call_ids = _res_call_ids
+SippResult.for_call = _res_for_call
+
+
+class PeerResult(SippResult):
+    """SippResult of a dial-kit sipp run: errors without timed-wait noise."""
+
+    def __init__(self, rc, trace, errors, output, scenario, started, ended):
+        super().__init__(rc, trace, clean_sipp_errors(errors), output, scenario, started, ended)
+
+    @classmethod
+    def of(cls, res):
+        return cls(res.rc, res.trace, res.errors, res.output, res.scenario, res.started, res.ended)
+
+    def unique_requests(self, method):
+        """Received requests of method, retransmissions (same Call-ID, CSeq
+        and Via branch) counted once."""
+        seen, out = set(), []
+        for m in self.recv_requests(method):
+            via = m.header("Via") or ""
+            key = (m.call_id, m.header("CSeq"), re.sub(r".*branch=([^;, ]+).*", r"\1", via))
+            if key not in seen:
+                seen.add(key)
+                out.append(m)
+        return out
+
+
+def _read_text(path):
+    try:
+        with open(path, "r", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def _udp_port_taken(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind((LOOPBACK, port))
+        return False
+    except OSError:
+        return True
+    finally:
+        s.close()
+
+
+class _LiveTrace:
+    """Mixin: reading a running sipp's message trace."""
+
+    def messages(self):
+        return parse_sipp_trace(_read_text(self.msg_file))
+
+    def snapshot(self):
+        return PeerResult(None, _read_text(self.msg_file), _read_text(self.err_file), "",
+                          self.scenario, self.started, time.time())
+
+    def wait_for(self, pred, timeout=10.0, interval=0.05):
+        """Polls the trace until pred(PeerResult) is true; returns the last
+        snapshot (check pred yourself)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            snap = self.snapshot()
+            if pred(snap) or time.monotonic() >= deadline:
+                return snap
+            time.sleep(interval)
+
+    def wait_request(self, method, n=1, timeout=10.0):
+        """Waits until n distinct requests of method arrived; returns them
+        (maybe fewer after timeout)."""
+        snap = self.wait_for(lambda s: len(s.unique_requests(method)) >= n, timeout)
+        return snap.unique_requests(method)
+
+    def wait_response(self, code, method="INVITE", timeout=10.0):
+        """Caller side: waits for a received response; returns it or None."""
+        snap = self.wait_for(lambda s: s.received(code, method), timeout)
+        got = snap.received(code, method)
+        return got[0] if got else None
+
+
+class SippUas(_LiveTrace):
+    """A sipp UAS (tests/e2e/sipp/uas_*.xml) on a free loopback UDP port (or
+    `port`), serving `calls` calls then exiting; at most `timeout` s.
+
+    Variables (passed with -set when the scenario declares them): ring_ms,
+    bye_ms, hold_ms, early, code, proxy. Keys: user (Contact user),
+    rtp_port (the SDP's m= port; default: a port nobody listens on),
+    headers (list of (name, value) or dict) for the final response, and any
+    other -key through keys={...} (realm, nonce, auth_user, auth_pass have
+    defaults).
+
+    .uri(user, params, headers) is the SIP URI to dial; .wait() -> PeerResult
+    (the process is killed when it has not finished in time); .stop()."""
+
+    def __init__(self, scenario, logdir=None, port=None, calls=1, user="bob", rtp_port=None,
+                 headers=(), timeout=30, keys=None, extra_args=(), **variables):
+        self.scenario = scenario_path(scenario)
+        self.timeout = timeout
+        self.user = user
+        logdir = logdir or os.path.join(LOG_ROOT, "sipp")
+        os.makedirs(logdir, exist_ok=True)
+        n = next(_sipp_seq)
+        base = os.path.join(logdir, "uas-%d-%d-%s" % (os.getpid(), n,
+                                                      os.path.splitext(os.path.basename(self.scenario))[0]))
+        self.msg_file, self.err_file, self.out_file = base + "-messages.log", base + "-errors.log", base + "-out.log"
+        for f in (self.msg_file, self.err_file):
+            try:
+                os.unlink(f)
+            except FileNotFoundError:
+                pass
+        self.nonce = secrets.token_hex(12)
+        allkeys = {"user": user, "rtp_port": rtp_port or free_port(tcp=False), "hdrs": _sipp_headers(headers),
+                   "realm": "fulcrum.test", "nonce": self.nonce, "auth_user": "", "auth_pass": ""}
+        allkeys.update(keys or {})
+        self.keys = allkeys
+        self.variables = dict(variables)
+        for attempt in range(3):
+            self.port = port or free_port(tcp=False)
+            argv = [SIPP, "-sf", self.scenario, "-i", LOOPBACK, "-p", str(self.port),
+                    "-mp", str(free_port(tcp=False)), "-m", str(int(calls)), "-nostdin", "-t", "u1",
+                    "-trace_msg", "-message_file", self.msg_file,
+                    "-trace_err", "-error_file", self.err_file,
+                    "-timeout", "%ds" % int(timeout), "-timeout_error", "-max_recv_loops", "1000"]
+            for k, v in allkeys.items():
+                argv += ["-key", k, str(v)]
+            argv += _sipp_sets(self.scenario, self.variables)
+            argv += list(extra_args)
+            self.argv = argv
+            self._out = open(self.out_file, "wb")
+            self.started = time.time()
+            self.popen = subprocess.Popen(orphan_guard(argv), cwd=logdir, stdin=subprocess.DEVNULL,
+                                          stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True)
+            ready = wait_until(lambda: self.popen.poll() is not None or _udp_port_taken(self.port), 5, 0.02)
+            if self.popen.poll() is None and ready:
+                return
+            self._out.close()
+            if self.popen.poll() is None:
+                self.stop()
+            if port:  # a fixed port (trunk): no other choice
+                break
+        raise AssertionError("sipp UAS %s did not start on port %d:\n%s\n%s" % (
+            os.path.basename(self.scenario), self.port, _read_text(self.out_file)[-2000:],
+            clean_sipp_errors(_read_text(self.err_file))[-2000:]))
+
+    @property
+    def target(self):
+        return "%s:%d" % (LOOPBACK, self.port)
+
+    def uri(self, user=None, params="", headers=None):
+        """sip:user@127.0.0.1:port[;params][?h=v&...] (header values
+        percent-encoded, as in <Sip>)."""
+        u = "sip:%s@%s" % (user or self.user, self.target)
+        if params:
+            u += ";" + params.lstrip(";")
+        if headers:
+            items = headers.items() if isinstance(headers, dict) else headers
+            u += "?" + "&".join("%s=%s" % (k, urllib.parse.quote(v, safe="")) for k, v in items)
+        return u
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def wait(self, timeout=None):
+        """Waits for sipp to finish (default: its own -timeout + 5 s), kills
+        it otherwise; returns PeerResult (rc None when it had to be
+        killed)."""
+        limit = self.timeout + 5 if timeout is None else timeout
+        try:
+            rc = self.popen.wait(limit)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.popen.wait(5)
+            rc = None
+        try:
+            self._out.close()
+        except OSError:
+            pass
+        return PeerResult(rc, _read_text(self.msg_file), _read_text(self.err_file), _read_text(self.out_file),
+                          self.scenario, self.started, time.time())
+
+    def stop(self):
+        """Kills sipp now (if still running); returns PeerResult."""
+        if self.popen.poll() is None:
+            try:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return self.wait(5)
+
+
+class SippCaller(SippRun, _LiveTrace):
+    """The caller: a SippRun (uac_call.xml by default) whose variables
+    (call_ms, cancel_ms) go with -set and whose rtp_port key defaults to a
+    port nobody listens on. .wait() -> PeerResult; live trace as SippUas."""
+
+    def __init__(self, scenario, target, rtp_port=None, extra_args=(), timeout=30, **kw):
+        path = scenario_path(scenario)
+        variables = {k: kw.pop(k) for k in list(kw) if k in _COMMON_SIPP_VARS}
+        if isinstance(kw.get("headers"), dict):
+            kw["headers"] = list(kw["headers"].items())
+        sets = _sipp_sets(path, variables)
+        super().__init__(path, target, rtp_port=rtp_port or free_port(tcp=False), timeout=timeout,
+                         extra_args=list(sets) + list(extra_args), **kw)
+
+    def wait(self):
+        return PeerResult.of(super().wait())
+
+    def stop(self):
+        if self.popen.poll() is None:
+            try:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return self.wait()
+
+
+# -------------------------------------------------------------- TwiML helpers
+
+def xml_attr(v):
+    return (str(v).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
+def _attrs(attrs):
+    out = ""
+    for k, v in attrs.items():
+        if v is None:
+            continue
+        if isinstance(v, bool):
+            v = "true" if v else "false"
+        out += ' %s="%s"' % (k, xml_attr(v))
+    return out
+
+
+def sip_noun(uri, **attrs):
+    """<Sip attrs>uri</Sip> (uri XML-escaped: & -> &amp;)."""
+    return "<Sip%s>%s</Sip>" % (_attrs(attrs), xml_attr(uri))
+
+
+def number_noun(number, **attrs):
+    return "<Number%s>%s</Number>" % (_attrs(attrs), xml_attr(number))
+
+
+def dial_twiml(*nouns, after="", before="", **attrs):
+    """A whole document: <Response>before<Dial attrs>nouns</Dial>after</Response>."""
+    return XML_DECL + "<Response>%s<Dial%s>%s</Dial>%s</Response>" % (before, _attrs(attrs), "".join(nouns), after)
+
+
+# ------------------------------------------------------------- SIP digest
+
+def parse_auth_params(value):
+    """'Digest a="b", c=d' -> ("Digest", {"a": "b", "c": "d"})."""
+    scheme, _, rest = (value or "").strip().partition(" ")
+    params = {}
+    for m in re.finditer(r'([A-Za-z0-9_-]+)\s*=\s*("((?:[^"\\]|\\.)*)"|[^,\s]+)', rest):
+        params[m.group(1).lower()] = m.group(3) if m.group(3) is not None else m.group(2)
+    return scheme, params
+
+
+def digest_check(value, method, username, password, realm=None, nonce=None):
+    """Verifies an Authorization / Proxy-Authorization value (RFC 2617
+    MD5, with or without qop=auth) independently of sipp. Returns
+    (ok, reason)."""
+    scheme, p = parse_auth_params(value)
+    if scheme.lower() != "digest":
+        return False, "scheme %r" % scheme
+    if p.get("username") != username:
+        return False, "username %r" % p.get("username")
+    if realm is not None and p.get("realm") != realm:
+        return False, "realm %r" % p.get("realm")
+    if nonce is not None and p.get("nonce") != nonce:
+        return False, "nonce %r" % p.get("nonce")
+    if (p.get("algorithm") or "MD5").upper() != "MD5":
+        return False, "algorithm %r" % p.get("algorithm")
+
+    def md5(s):
+        return hashlib.md5(s.encode()).hexdigest()
+    ha1 = md5("%s:%s:%s" % (username, p.get("realm", ""), password))
+    ha2 = md5("%s:%s" % (method, p.get("uri", "")))
+    qop = p.get("qop")
+    if qop:
+        if qop != "auth":
+            return False, "qop %r" % qop
+        for k in ("nc", "cnonce"):
+            if not p.get(k):
+                return False, "qop=auth without %s" % k
+        want = md5("%s:%s:%s:%s:%s:%s" % (ha1, p.get("nonce", ""), p["nc"], p["cnonce"], qop, ha2))
+    else:
+        want = md5("%s:%s:%s" % (ha1, p.get("nonce", ""), ha2))
+    if (p.get("response") or "").lower() != want:
+        return False, "response %r != %r" % (p.get("response"), want)
+    return True, "ok"
+
+
+# ---------------------------------------------------------- test base class
+
+class DialTestCase(FulcrumTestCase):
+    """FulcrumTestCase with sipp peers: self.uas(...), self.caller(...),
+    self.call_sid_of(path), child legs over REST."""
+
+    def uas(self, scenario="uas_answer", **kw):
+        kw.setdefault("logdir", self.logdir)
+        u = SippUas(scenario, **kw)
+        self.addCleanup(u.stop)
+        return u
+
+    def caller(self, number, scenario="uac_call", stack=None, **kw):
+        st = stack or self.stack
+        kw.setdefault("logdir", self.logdir)
+        c = SippCaller(scenario, st.sip_target, ruri_user=number, **kw)
+        self.addCleanup(c.stop)
+        return c
+
+    def route_number(self, twiml, name="voice", **number_params):
+        """A fresh number whose VoiceUrl serves twiml; returns (number, path)."""
+        num, p = self.number(), self.path(name)
+        self.app.route(p, twiml)
+        self.stack.create_number(num, self.app.url(p), **number_params)
+        return num, p
+
+    def call_sid_of(self, path, timeout=10):
+        reqs = self.app.wait_requests(path, 1, timeout)
+        self.assertTrue(reqs, "no webhook request on %s" % path)
+        return reqs[0].params["CallSid"]
+
+    def child_calls(self, parent_sid):
+        st, body = self.stack.rest("GET", "Calls.json", {"ParentCallSid": parent_sid, "PageSize": 50})
+        self.assertEqual(st, 200, body)
+        return body.get("calls", [])
+
+    def wait_children_final(self, parent_sid, n, timeout=10):
+        """Waits until n child legs exist and all are in a terminal status."""
+        last = []
+
+        def done():
+            last[:] = self.child_calls(parent_sid)
+            return len(last) >= n and all(c.get("status") in TERMINAL_STATUSES for c in last)
+        wait_until(done, timeout, 0.2)
+        return list(last)
+
+    def assertNoRequest(self, res, method, msg=None):
+        got = res.recv_requests(method)
+        self.assertFalse(got, "%s: unexpected %s\n%s" % (msg or "", method, res.summary()))
+
+
+def _dial_assert_media_sdp(self, body, msg=""):
+    """body is an SDP written by rtpengine for this stack: audio on
+    127.0.0.1 at a port of the stack's RTP range, PCMU offered. Returns the
+    parsed Sdp."""
+    from rtp import parse_sdp  # tests/e2e/rtp.py
+    sdp = parse_sdp(body)
+    self.assertIsNotNone(sdp, "no audio SDP %s:\n%s" % (msg, body))
+    self.assertEqual(sdp.ip, LOOPBACK, "%s: c= %r\n%s" % (msg, sdp.ip, body))
+    rng = self.stack.rtp
+    if rng is not None:
+        self.assertTrue(rng.min <= sdp.port <= rng.max, "%s: m=audio port %d not from rtpengine's range %d-%d\n%s" % (
+            msg, sdp.port, rng.min, rng.max, body))
+    self.assertIn(0, sdp.payloads, "%s: PCMU not in the m= line\n%s" % (msg, body))
+    return sdp
+
+
+def _dial_wait_status_callbacks(self, path, n, timeout=10):
+    """Status callback requests on path (waits for n), sorted by
+    SequenceNumber when present."""
+    reqs = self.app.wait_requests(path, n, timeout)
+    return reqs
+
+
+DialTestCase.assertMediaSdp = _dial_assert_media_sdp
+DialTestCase.status_callbacks = _dial_wait_status_callbacks
