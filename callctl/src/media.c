@@ -194,7 +194,9 @@ static int rtpmap_of(const char *sdp, int pt, char *out, size_t n)
 		return -1;
 	p += strlen(key);
 	size_t i = 0;
-	while (p[i] && p[i] != '\r' && p[i] != '\n' && i + 1 < n) {
+	/* encoding/rate[/channels]: printable, no spaces (it is copied into
+	 * the SDP we send). */
+	while ((unsigned char)p[i] > 0x20 && (unsigned char)p[i] < 0x7f && i + 1 < n) {
 		out[i] = p[i];
 		i++;
 	}
