@@ -58,6 +58,7 @@ static void on_timer_closed(uv_handle_t *h)
 	dial_free(c);
 	form_free(&c->params);
 	free(c->a_sdp);
+	free(c->our_sdp);
 	free(c->sc_url);
 	free(c->sc_method);
 	free(c->voice_url);

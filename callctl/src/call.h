@@ -34,6 +34,7 @@ typedef struct call {
 	int sc_fired;	      /* the caller's StatusCallback was sent */
 	int64_t start_ms, answer_ms;
 	char *a_sdp;	      /* the caller's current SDP */
+	char *our_sdp;	      /* the SDP the caller last got from us */
 	char *sc_url, *sc_method; /* the number's / domain's StatusCallback */
 	int sc_seq;
 	struct dial *dial;    /* the <Dial> being run, NULL when none */

@@ -316,7 +316,15 @@ static void bridge_cb(const char *sdp, const char *err, void *ud)
 			if (!c->answered) {
 				eng_reply(c, 200, "OK", sdp);
 				eng_answered(c);
+			} else if (!media_same_address(c->our_sdp, sdp)) {
+				/* rtpengine moved the caller's side when it re-paired
+				 * it with this leg: tell the caller (re-INVITE). */
+				eng_cmd(c, c->proxy, c->sid,
+					json_pack("{s:s,s:s,s:s,s:s}", "op", "request", "method",
+						  "INVITE", "req_id", "fc-bridge", "sdp", sdp));
 			}
+			free(c->our_sdp);
+			c->our_sdp = strdup(sdp);
 			if (d->ringback) {
 				media_stop(c->sid, c->sid);
 				d->ringback = 0;
@@ -549,6 +557,15 @@ static void finish_dial(call *c, const char *status)
 	} else if (d->action) {
 		eng_record_error(c, 11100, "invalid Dial action URL", d->action);
 		eng_run(c);
+	} else if (!c->answered && d->winner < 0 && c->doc && c->pc >= c->doc->n_verbs) {
+		/* answerOnBridge and nothing after the Dial: the caller was never
+		 * answered, so it gets the outcome as a final response. */
+		int code = !strcmp(status, "busy")	? 486
+			   : !strcmp(status, "no-answer") ? 480
+			   : !strcmp(status, "canceled")  ? 487
+			   : w && w->code >= 400 && w->code < 700 ? w->code
+								  : 502;
+		eng_end_call(c, code, NULL, status);
 	} else {
 		eng_run(c);
 	}

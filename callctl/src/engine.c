@@ -326,6 +326,8 @@ static void answer_cb(const char *sdp, const char *err, void *ud)
 		if (sdp) {
 			eng_reply(c, 200, "OK", sdp);
 			eng_answered(c);
+			free(c->our_sdp);
+			c->our_sdp = strdup(sdp);
 		} else {
 			LOGW("call %s: cannot answer: %s", c->sid, err);
 			record_error(c, 12400, "media server did not answer", NULL, NULL, NULL);

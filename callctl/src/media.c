@@ -259,3 +259,36 @@ char *media_blackhole_sdp(const char *offer)
 	snprintf(out + n, 1024 - n, "a=sendrecv\r\n");
 	return out;
 }
+
+/* Copies the rest of the line starting with key (first occurrence) into out. */
+static void line_of(const char *sdp, const char *key, char *out, size_t n)
+{
+	out[0] = 0;
+	const char *p = strstr(sdp, key);
+	if (!p)
+		return;
+	size_t i = 0;
+	while (p[i] && p[i] != '\r' && p[i] != '\n' && i + 1 < n) {
+		out[i] = p[i];
+		i++;
+	}
+	out[i] = 0;
+}
+
+int media_same_address(const char *a, const char *b)
+{
+	if (!a || !b)
+		return 0;
+	char ca[128], cb[128], ma[64], mb[64];
+	line_of(a, "c=", ca, sizeof ca);
+	line_of(b, "c=", cb, sizeof cb);
+	line_of(a, "m=audio ", ma, sizeof ma);
+	line_of(b, "m=audio ", mb, sizeof mb);
+	/* m=audio <port> <proto>: compare up to the proto */
+	char *sa = strchr(ma + 8, ' '), *sb = strchr(mb + 8, ' ');
+	if (sa)
+		*sa = 0;
+	if (sb)
+		*sb = 0;
+	return !strcmp(ca, cb) && !strcmp(ma, mb) && ma[0];
+}

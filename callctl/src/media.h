@@ -32,6 +32,9 @@ void media_play(const char *root, const char *tag, const char *file);
 void media_stop(const char *root, const char *tag);
 /* Deletes the whole rtpengine call. Fire and forget. */
 void media_delete(const char *root);
+/* 1 when both SDPs put the audio stream at the same address and port (the
+ * first c= and m=audio lines), 0 otherwise or when either is NULL. */
+int media_same_address(const char *a, const char *b);
 /* The crafted answer for §5.3, exposed for tests: a sendrecv SDP towards a
  * discard address with the first codec of offer (and telephone-event when
  * offered). malloc'd, NULL when offer has no audio stream. */

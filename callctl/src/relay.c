@@ -97,6 +97,10 @@ static void answered(const char *sdp, const char *err, void *ud)
 		if (!sdp)
 			LOGW("call %s: re-answer for %s failed: %s", c->sid, x->from, err);
 		reply_txn(c, x->from, x->txn, sdp ? x->code : 500, sdp, NULL);
+		if (sdp && !strcmp(x->from, c->sid)) {
+			free(c->our_sdp);
+			c->our_sdp = strdup(sdp);
+		}
 	}
 	ctx_free(x);
 }
