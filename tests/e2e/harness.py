@@ -13,6 +13,12 @@ Pieces:
   FulcrumTestCase      unittest base class: a stack and a webhook app shared by
                        the tests of a class, unique numbers/paths per test, log
                        tails printed when a test fails.
+  SippUas / SippCaller sipp callees (sipp/uas_*.xml, on free ports or the
+                       trunk's port) and callers (sipp/uac_call.xml, ...) for
+                       <Dial>, with live message traces; DialTestCase adds
+                       self.uas(), self.caller(), child-leg records;
+                       dial_twiml()/sip_noun()/number_noun(), digest_check().
+                       tests/e2e/rtp.py is the RTP endpoint for media tests.
 
 Everything is bounded in time and every process is killed on teardown (and at
 interpreter exit), also when a test fails. Tests talk only to 127.0.0.1.
@@ -1246,6 +1252,8 @@ def _sipp_sets(path, variables):
 
 # variables every helper passes; scenarios that do not declare one ignore it
 _COMMON_SIPP_VARS = {"ring_ms", "bye_ms", "hold_ms", "early", "code", "proxy", "call_ms", "cancel_ms"}
+_UAS_VAR_DEFAULTS = {"ring_ms": 0, "bye_ms": 0, "hold_ms": 1000, "early": 0, "code": 486, "proxy": 0}
+_UAC_VAR_DEFAULTS = {"call_ms": 0, "cancel_ms": 1000, "hold_ms": 1000}
 
 
 def _sipp_headers(headers):
@@ -1422,14 +1430,16 @@ class SippUas(_LiveTrace):
                    "realm": "fulcrum.test", "nonce": self.nonce, "auth_user": "", "auth_pass": ""}
         allkeys.update(keys or {})
         self.keys = allkeys
-        self.variables = dict(variables)
+        # every declared variable gets a value (sipp complains about unset ones)
+        self.variables = dict(_UAS_VAR_DEFAULTS, **variables)
         for attempt in range(3):
             self.port = port or free_port(tcp=False)
             argv = [SIPP, "-sf", self.scenario, "-i", LOOPBACK, "-p", str(self.port),
                     "-mp", str(free_port(tcp=False)), "-m", str(int(calls)), "-nostdin", "-t", "u1",
                     "-trace_msg", "-message_file", self.msg_file,
                     "-trace_err", "-error_file", self.err_file,
-                    "-timeout", "%ds" % int(timeout), "-timeout_error", "-max_recv_loops", "1000"]
+                    "-timeout", "%ds" % int(timeout), "-timeout_error", "-max_recv_loops", "1000",
+                    "-aa"]  # 200 OK to INFO/OPTIONS/UPDATE/NOTIFY outside the scenario
             for k, v in allkeys.items():
                 argv += ["-key", k, str(v)]
             argv += _sipp_sets(self.scenario, self.variables)
@@ -1507,12 +1517,13 @@ class SippCaller(SippRun, _LiveTrace):
 
     def __init__(self, scenario, target, rtp_port=None, extra_args=(), timeout=30, **kw):
         path = scenario_path(scenario)
-        variables = {k: kw.pop(k) for k in list(kw) if k in _COMMON_SIPP_VARS}
+        variables = dict(_UAC_VAR_DEFAULTS, **{k: kw.pop(k) for k in list(kw) if k in _COMMON_SIPP_VARS})
         if isinstance(kw.get("headers"), dict):
             kw["headers"] = list(kw["headers"].items())
         sets = _sipp_sets(path, variables)
+        # -aa: 200 OK to INFO/OPTIONS/UPDATE/NOTIFY outside the scenario
         super().__init__(path, target, rtp_port=rtp_port or free_port(tcp=False), timeout=timeout,
-                         extra_args=list(sets) + list(extra_args), **kw)
+                         extra_args=["-aa"] + list(sets) + list(extra_args), **kw)
 
     def wait(self):
         return PeerResult.of(super().wait())

@@ -1,0 +1,100 @@
+"""Answering (issue 3): a call is answered with 200 OK carrying rtpengine's
+SDP; <Hangup> answers and then sends BYE; <Reject> never answers. The
+number's StatusCallback fires `completed` at the end."""
+import email.utils
+import time
+import unittest
+
+from harness import CALL_SID_RE, XML_DECL, DialTestCase, wait_until
+from rtp import RtpEndpoint, parse_sdp
+
+
+class AnswerTest(DialTestCase):
+
+    def test_hangup_answers_then_byes(self):
+        """<Hangup/> as the first verb: 100/180, then 200 OK with an SDP
+        answer from rtpengine (not the caller's own address), our ACK, then
+        an in-dialog BYE from Fulcrum; the record ends completed; the
+        number's StatusCallback gets `completed` once."""
+        scb = self.path("status")
+        self.app.route(scb, "")
+        num, p = self.route_number(XML_DECL + "<Response><Hangup/></Response>",
+                                   StatusCallback=self.app.url(scb))
+        with RtpEndpoint() as ep:
+            res = self.caller(num, call_ms=0, rtp_port=ep.port, from_user="+14155550123").wait()
+        self.assertEqual(res.rc, 0, res.summary())
+        ok = res.final()
+        self.assertIsNotNone(ok, res.summary())
+        self.assertEqual(ok.code, 200, res.summary())
+        self.assertTrue((ok.header("Content-Type") or "").startswith("application/sdp"), ok.text)
+        self.assertTrue(ok.header("Contact"), "200 OK without Contact:\n" + ok.text)
+        self.assertIn(";tag=", ok.header("To") or "", ok.text)
+        sdp = self.assertMediaSdp(ok.body, "200 OK to the caller")
+        self.assertNotEqual(sdp.port, ep.port, "the caller's own SDP came back: media not anchored")
+        # BYE from Fulcrum, in the caller's dialog, after the 200
+        byes = res.recv_requests("BYE")
+        self.assertEqual(len(set(b.header("Via") for b in byes)), 1, res.summary())
+        bye = byes[0]
+        self.assertGreaterEqual(bye.time, ok.time)
+        self.assertEqual(bye.call_id, res.call_id)
+        from_tag = (bye.header("From") or "").split("tag=")[-1]
+        self.assertEqual(from_tag, (ok.header("To") or "").split("tag=")[-1], bye.text)
+        self.assertIn("tag=", bye.header("To") or "")
+        # the BYE goes to the caller's Contact
+        self.assertTrue((bye.ruri or "").startswith("sip:+14155550123@127.0.0.1:"), bye.text)
+        # answered once: no error final, no second 200 after our ACK
+        self.assertFalse([c for c in res.codes() if c >= 300], res.summary())
+        self.assertEqual(len(res.received(200, "INVITE")), 1, "200 OK retransmitted after the ACK?\n" + res.summary())
+
+        sid = self.call_sid_of(p)
+        self.assertRegex(sid, CALL_SID_RE)
+        st, call = self.stack.wait_call_status(sid, {"completed"}, 8)
+        self.assertEqual(call.get("status"), "completed", call)
+        self.assertTrue(call.get("start_time") and call.get("end_time"), call)
+        self.assertIsNotNone(call.get("duration"), call)
+        cbs = self.app.wait_requests(scb, 1, 8)
+        self.assertEqual(len(cbs), 1, cbs)
+        time.sleep(0.5)
+        cbs = self.app.requests(scb)
+        self.assertEqual(len(cbs), 1, "StatusCallback must fire once: %r" % cbs)
+        P = cbs[0].params
+        self.assertSignature(cbs[0])
+        self.assertEqual(P.get("CallSid"), sid)
+        self.assertEqual(P.get("CallStatus"), "completed")
+        self.assertEqual(P.get("Direction"), "inbound")
+        self.assertTrue(P.get("CallDuration", "").isdigit(), P)
+        if P.get("Timestamp"):
+            self.assertIsNotNone(email.utils.parsedate_to_datetime(P["Timestamp"]), P)
+
+    def test_pause_then_hangup(self):
+        """<Pause length="1"/> first delays the answer (caller stays at 180),
+        then <Hangup/> answers and hangs up."""
+        num, p = self.route_number(XML_DECL + '<Response><Pause length="1"/><Hangup/></Response>')
+        res = self.caller(num, call_ms=0).wait()
+        self.assertEqual(res.rc, 0, res.summary())
+        self.assertEqual(res.final_code(), 200, res.summary())
+        req = self.app.wait_requests(p, 1, 5)[0]
+        self.assertTrue(self.app.wait_responded(req, 5))
+        self.assertGreaterEqual(res.final().time - req.responded, 0.8, res.summary())
+        self.assertEqual(len(set(b.header("Via") for b in res.recv_requests("BYE"))), 1, res.summary())
+
+    def test_reject_never_answers(self):
+        """<Reject/> → 404 and <Reject reason="busy"/> → 486: no 200, no
+        183/SDP, no BYE, on a scenario that would accept an answer."""
+        for twiml, code, status in ((XML_DECL + "<Response><Reject/></Response>", 404, "no-answer"),
+                                    (XML_DECL + '<Response><Reject reason="busy"/></Response>', 486, "busy")):
+            with self.subTest(code=code):
+                num, p = self.route_number(twiml, name="v%d" % code)
+                res = self.caller(num, call_ms=0).wait()
+                self.assertEqual(res.rc, 0, res.summary())
+                self.assertEqual([m.code for m in res.finals()][:1], [code], res.summary())
+                self.assertNotIn(200, res.codes(), res.summary())
+                self.assertFalse([m for m in res.received() if m.body.strip()], "a body (SDP) was sent:\n" + res.summary())
+                self.assertFalse(res.recv_requests("BYE"), res.summary())
+                sid = self.call_sid_of(p)
+                st, call = self.stack.wait_call_status(sid, {status}, 5)
+                self.assertEqual(call.get("status"), status, call)
+
+
+if __name__ == "__main__":
+    unittest.main()
