@@ -72,18 +72,7 @@ int fc_dialog_request(struct sip_msg *msg)
 		if (ev)
 			fc_sipmsg_extras(msg, ev);
 		reply(msg, 200, "OK");
-		l = fc_leg_lock(sid);
-		if (l && !l->ended && ev) {
-			json_object_del(ev, "sdp");
-			json_object_del(ev, "body");
-			json_object_del(ev, "content_type");
-			l->ended = 1;
-			fc_emit(l, "call.ended", ev);
-			ev = NULL;
-		}
-		fc_leg_unlock(sid);
-		json_decref(ev);
-		fc_leg_remove(sid);
+		fc_end_leg(sid, ev);
 		return 0;
 	}
 	if (method != METHOD_INVITE && method != METHOD_UPDATE && method != METHOD_INFO)

@@ -180,6 +180,23 @@ void fc_emit_ended(const char *sid, const char *reason, int code)
 	fc_leg_unlock(sid);
 }
 
+void fc_end_leg(const char *sid, json_t *ev)
+{
+	fc_leg *l = fc_leg_lock(sid);
+	if (l && !l->ended && ev) {
+		/* The reason of an end carries headers, never a body. */
+		json_object_del(ev, "sdp");
+		json_object_del(ev, "body");
+		json_object_del(ev, "content_type");
+		l->ended = 1;
+		fc_emit(l, "call.ended", ev);
+		ev = NULL;
+	}
+	fc_leg_unlock(sid);
+	json_decref(ev);
+	fc_leg_remove(sid);
+}
+
 /* One callback for every transaction event of a parked INVITE; param is a
  * shm copy of the CallSid, released by tm with the transaction. */
 static void tm_cb(struct cell *t, int type, struct tmcb_params *ps)

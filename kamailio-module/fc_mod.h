@@ -18,6 +18,9 @@ extern int fc_max_ring_ms;
 int fc_emit(fc_leg *l, const char *type, json_t *ev);
 /* Emits call.ended for sid once (no-op when already ended). */
 void fc_emit_ended(const char *sid, const char *reason, int code);
+/* Emits call.ended with ev (stolen; reason, code, headers) once, then
+ * removes the leg. */
+void fc_end_leg(const char *sid, json_t *ev);
 /* Sends a response from any process: on the in-leg's pending INVITE, or with
  * txn ("hash:label" from a dialog.request) on that parked in-dialog request.
  * hdrs is a block of "Name: value\r\n" lines including Content-Type when

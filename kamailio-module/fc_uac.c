@@ -421,20 +421,11 @@ static void on_invite_final(struct cell *t, fc_uac_ctx *ctx, struct sip_msg *rpl
 	if (ev && !faked)
 		fc_sipmsg_extras(rpl, ev);
 	fc_leg *l = fc_leg_lock(sid);
-	if (l && !l->ended && ev) {
-		const char *reason = l->hangup ? "hangup" : faked && code == 408 ? "timeout"
-										 : "rejected";
-		json_object_set_new(ev, "reason", json_string(reason));
-		json_object_del(ev, "sdp");
-		json_object_del(ev, "body");
-		json_object_del(ev, "content_type");
-		l->ended = 1;
-		fc_emit(l, "call.ended", ev);
-		ev = NULL;
-	}
+	const char *reason = l && l->hangup ? "hangup" : faked && code == 408 ? "timeout" : "rejected";
 	fc_leg_unlock(sid);
-	json_decref(ev);
-	fc_leg_remove(sid);
+	if (ev)
+		json_object_set_new(ev, "reason", json_string(reason));
+	fc_end_leg(sid, ev);
 	(void)t;
 }
 

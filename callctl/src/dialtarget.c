@@ -10,6 +10,7 @@
  * user part and parameters byte-for-byte as written. The grammar needed here
  * is small and every accepted byte is checked against an explicit set. */
 #include "dialtarget.h"
+#include "form.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,16 +65,6 @@ static int is_ctl(unsigned char c)
 	return c < 0x20 || c == 0x7f;
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* RFC 3261 unreserved = alphanum / mark. */
 static int is_unreserved(unsigned char c)
@@ -380,7 +371,7 @@ static int utf8_valid(const unsigned char *s, size_t len)
 
 /* Percent-decodes s[0..len) into out (room for len + 1). Returns the decoded
  * length, or -1 for a malformed escape or a decoded control character. */
-static long pct_decode(const char *s, size_t len, char *out, const char **why)
+static long dt_pct_decode(const char *s, size_t len, char *out, const char **why)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < len; i++) {
@@ -447,7 +438,7 @@ static int parse_headers(const char *b, size_t len, dial_target *t, char *msg, s
 			return ERR_URI;
 		}
 		char nbuf[3 * DIALTARGET_MAX_HDR_NAME + 1];
-		long nlen = pct_decode(p, nraw, nbuf, &why);
+		long nlen = dt_pct_decode(p, nraw, nbuf, &why);
 		if (nlen < 0 || nlen > DIALTARGET_MAX_HDR_NAME || !is_token(nbuf)) {
 			seterr(msg, msglen, "invalid SIP URI header name \"%s\"%s%s",
 			       excerpt(ex, sizeof ex, p, nraw), why ? ": " : "", why ? why : "");
@@ -475,7 +466,7 @@ static int parse_headers(const char *b, size_t len, dial_target *t, char *msg, s
 			seterr(msg, msglen, "out of memory");
 			return ERR_INTERNAL;
 		}
-		long vlen = pct_decode(eq + 1, vraw, val, &why);
+		long vlen = dt_pct_decode(eq + 1, vraw, val, &why);
 		if (vlen < 0 || vlen > DIALTARGET_MAX_HDR_VALUE ||
 		    !utf8_valid((const unsigned char *)val, (size_t)vlen)) {
 			seterr(msg, msglen, "invalid value of SIP URI header %s: %s", name,

@@ -123,7 +123,7 @@ size_t form_count(const form *f, const char *name)
 	return c;
 }
 
-static int hexval(unsigned char c)
+int hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';

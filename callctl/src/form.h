@@ -36,4 +36,7 @@ char *pct_decode(const char *s, size_t len, int plus_is_space, size_t *outlen);
 /* Percent-encodes every byte outside RFC 3986 unreserved. malloc'd. */
 char *pct_encode(const char *s, size_t len);
 
+/* The value of a hex digit, or -1. */
+int hexval(unsigned char c);
+
 #endif
