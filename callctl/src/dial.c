@@ -191,6 +191,9 @@ static void offer_cb(const char *sdp, const char *err, void *ud)
 			dial_on_leg_event(c, "call.ended", ev);
 			json_decref(ev);
 		} else if (l->state == L_STARTED) {
+			/* Until it is chosen, nothing this leg sends reaches the
+			 * caller (early media of several legs, or over ringback). */
+			media_block(c->sid, l->sid);
 			json_t *hdrs = json_array();
 			for (int i = 0; i < l->t.n_hdrs; i++)
 				json_array_append_new(hdrs, json_pack("[ss]", l->t.hdr_names[i],
@@ -359,6 +362,7 @@ static void on_progress(call *c, dial *d, dleg *l, json_t *ev)
 	if (d->answer_on_bridge && !c->answered && sdp && d->early_leg < 0) {
 		/* Early media from one leg only: the first that has some. */
 		d->early_leg = (int)(l - d->legs);
+		media_unblock(c->sid, l->sid);
 		call_ref(c);
 		if (media_answer(c->sid, c->sid, l->sid, sdp, early_cb, c) < 0)
 			call_unref(c);
@@ -396,6 +400,8 @@ static void on_answered(call *c, dial *d, dleg *l, json_t *ev)
 	}
 	record_status(l, "in-progress");
 	leg_event(c, l, TWIML_EV_ANSWERED, "in-progress");
+	if (d->early_leg != (int)(l - d->legs))
+		media_unblock(c->sid, l->sid);
 	const char *sdp = json_string_value(json_object_get(ev, "sdp"));
 	call_ref(c);
 	if (!sdp || media_answer(c->sid, c->sid, l->sid, sdp, bridge_cb, c) < 0) {

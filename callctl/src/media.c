@@ -178,6 +178,16 @@ void media_stop(const char *root, const char *tag)
 	fire(base("stop media", root, tag, NULL), "stop media");
 }
 
+void media_block(const char *root, const char *tag)
+{
+	fire(base("block media", root, tag, NULL), "block media");
+}
+
+void media_unblock(const char *root, const char *tag)
+{
+	fire(base("unblock media", root, tag, NULL), "unblock media");
+}
+
 void media_delete(const char *root)
 {
 	fire(base("delete", root, NULL, NULL), "delete");

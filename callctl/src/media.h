@@ -30,6 +30,11 @@ int media_answer(const char *root, const char *from_tag, const char *to_tag, con
  * forget (errors logged). */
 void media_play(const char *root, const char *tag, const char *file);
 void media_stop(const char *root, const char *tag);
+/* Stops (block) or restarts (unblock) forwarding of the media that tag
+ * sends: a ringing leg's early media must not reach the caller unless it is
+ * the one leg chosen for it. Fire and forget. */
+void media_block(const char *root, const char *tag);
+void media_unblock(const char *root, const char *tag);
 /* Deletes the whole rtpengine call. Fire and forget. */
 void media_delete(const char *root);
 /* 1 when both SDPs put the audio stream at the same address and port (the

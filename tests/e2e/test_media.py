@@ -159,6 +159,32 @@ class MediaTest(DialTestCase):
         self.assertGreaterEqual(res.recv_requests("BYE")[0].time, peer.sent("BYE")[0].time - 0.01)
 
 
+class EarlyMediaTest(DialTestCase):
+
+    def test_early_media_from_one_leg_only(self):
+        """answerOnBridge="true", two targets both answer 183 with SDP and
+        stream early media: the caller hears exactly one of them (the first
+        with SDP), never both interleaved."""
+        with RtpEndpoint() as caller_ep, RtpEndpoint() as ep1, RtpEndpoint() as ep2:
+            u1 = self.uas("uas_answer", ring_ms=3000, early=1, bye_ms=300, rtp_port=ep1.port)
+            u2 = self.uas("uas_answer", ring_ms=3500, early=1, bye_ms=300, rtp_port=ep2.port)
+            twiml = dial_twiml(sip_noun(u1.uri()) + sip_noun(u2.uri()), answerOnBridge=True)
+            num, p = self.route_number(twiml)
+            c = self.caller(num, call_ms=0, rtp_port=caller_ep.port)
+            for u in (u1, u2):
+                self.assertTrue(u.wait_request("INVITE", 1, 5), u.snapshot().summary())
+            time.sleep(0.5)  # both 183s are out
+            for u, ep in ((u1, ep1), (u2, ep2)):
+                sdp = parse_sdp(u.snapshot().unique_requests("INVITE")[0].body)
+                ep.send_to(sdp.addr, 40, 0.02)
+            got1 = caller_ep.wait_received(30, 3, from_ep=ep1)
+            got2 = caller_ep.wait_received(30, 0.5, from_ep=ep2)
+            self.assertTrue(caller_ep.stats()["count"] > 0, "no early media reached the caller")
+            self.assertFalse(got1 and got2, "early media of both legs reached the caller: %r / %r"
+                             % (caller_ep.stats(ep1), caller_ep.stats(ep2)))
+            c.wait()
+
+
 class CallerHoldTest(DialTestCase):
 
     def test_caller_hold_resume_relayed(self):
