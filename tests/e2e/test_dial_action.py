@@ -13,6 +13,23 @@ HANGUP = XML_DECL + "<Response><Hangup/></Response>"
 
 class DialActionTest(DialTestCase):
 
+    def test_time_limit_ends_the_bridge(self):
+        """timeLimit="2": the bridged callee (which would talk for 20 s) gets
+        our BYE about 2 s after it answered; the action reports completed."""
+        callee = self.uas("uas_answer", user="talker", bye_ms=20000)
+        act = self.path("action")
+        self.app.route(act, XML_DECL + "<Response><Hangup/></Response>")
+        num, p = self.route_number(dial_twiml(sip_noun(callee.uri()), action=self.app.url(act), timeLimit=2))
+        res = self.caller(num, call_ms=0, timeout=30).wait()
+        peer = callee.wait(10)
+        self.assertEqual(res.rc, 0, res.summary())
+        ok = peer.sent_responses(200, "INVITE")
+        byes = peer.recv_requests("BYE")
+        self.assertTrue(ok and byes, peer.summary())
+        self.assertTrue(1.5 <= byes[0].time - ok[0].time <= 3.5, peer.summary())
+        a = self.app.wait_requests(act, 1, 5)
+        self.assertEqual(a[0].params.get("DialCallStatus"), "completed", a[0].params)
+
     def test_callee_hangs_up_action_twiml_runs(self):
         """The callee hangs up after ~1 s → the action URL is requested with
         the Dial* parameters → the TwiML it returns (another <Dial>) runs on
