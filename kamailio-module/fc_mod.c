@@ -133,23 +133,30 @@ static void mod_destroy(void)
 		fc_sh->shutting_down = 1;
 }
 
-static void new_call_sid(char out[FC_SID_LEN + 1])
+void fc_rand_hex(char *out, int bytes)
 {
-	unsigned char r[16];
 	static const char hex[] = "0123456789abcdef";
+	unsigned char r[32];
+	if (bytes > 32)
+		bytes = 32;
 	size_t got = 0;
-	while (got < sizeof r) {
-		ssize_t n = getrandom(r + got, sizeof r - got, 0);
+	while (got < (size_t)bytes) {
+		ssize_t n = getrandom(r + got, (size_t)bytes - got, 0);
 		if (n > 0)
 			got += (size_t)n;
 	}
+	for (int i = 0; i < bytes; i++) {
+		out[2 * i] = hex[r[i] >> 4];
+		out[2 * i + 1] = hex[r[i] & 15];
+	}
+	out[2 * bytes] = 0;
+}
+
+static void new_call_sid(char out[FC_SID_LEN + 1])
+{
 	out[0] = 'C';
 	out[1] = 'A';
-	for (int i = 0; i < 16; i++) {
-		out[2 + 2 * i] = hex[r[i] >> 4];
-		out[3 + 2 * i] = hex[r[i] & 15];
-	}
-	out[FC_SID_LEN] = 0;
+	fc_rand_hex(out + 2, 16);
 }
 
 int fc_emit(fc_leg *l, const char *type, json_t *ev)
@@ -197,6 +204,11 @@ void fc_end_leg(const char *sid, json_t *ev)
 	fc_leg_remove(sid);
 }
 
+void fc_end_leg_code(const char *sid, const char *reason, int code)
+{
+	fc_end_leg(sid, json_pack("{s:s,s:i}", "reason", reason, "code", code));
+}
+
 /* One callback for every transaction event of a parked INVITE; param is a
  * shm copy of the CallSid, released by tm with the transaction. */
 static void tm_cb(struct cell *t, int type, struct tmcb_params *ps)
@@ -215,8 +227,7 @@ static void tm_cb(struct cell *t, int type, struct tmcb_params *ps)
 		int keep = l && !l->ended && l->state == FC_CONFIRMED;
 		fc_leg_unlock(sid);
 		if (!keep) {
-			fc_emit_ended(sid, "failed", t->uas.status ? (int)t->uas.status : 500);
-			fc_leg_remove(sid);
+			fc_end_leg_code(sid, "failed", t->uas.status ? (int)t->uas.status : 500);
 		}
 	}
 }

@@ -21,6 +21,8 @@ void fc_emit_ended(const char *sid, const char *reason, int code);
 /* Emits call.ended with ev (stolen; reason, code, headers) once, then
  * removes the leg. */
 void fc_end_leg(const char *sid, json_t *ev);
+/* fc_end_leg with just a reason and a code. */
+void fc_end_leg_code(const char *sid, const char *reason, int code);
 /* Sends a response from any process: on the in-leg's pending INVITE, or with
  * txn ("hash:label" from a dialog.request) on that parked in-dialog request.
  * hdrs is a block of "Name: value\r\n" lines including Content-Type when
@@ -28,6 +30,9 @@ void fc_end_leg(const char *sid, json_t *ev);
  * leg (call.ended "replied"); a 2xx confirms it. 0, or -1 with err set. */
 int fc_reply_leg(const char *sid, int code, const char *reason, const char *hdrs,
 		 const char *body, const char *txn, const char *cmd_id, char *err, size_t errlen);
+/* 2*bytes lowercase hex digits (bytes <= 32) from the kernel's CSPRNG and a
+ * NUL into out. */
+void fc_rand_hex(char *out, int bytes);
 /* Milliseconds since the epoch. */
 long long fc_now_ms(void);
 

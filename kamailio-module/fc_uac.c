@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "../../core/dprint.h"
 #include "../../core/mem/shm_mem.h"
@@ -28,25 +27,6 @@
 #include "fc_sipmsg.h"
 
 #define FC_MAX_AUTH_TRIES 3
-
-static void rand_hex(char *out, int bytes)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char r[32];
-	if (bytes > 32)
-		bytes = 32;
-	size_t got = 0;
-	while (got < (size_t)bytes) {
-		ssize_t n = getrandom(r + got, (size_t)bytes - got, 0);
-		if (n > 0)
-			got += (size_t)n;
-	}
-	for (int i = 0; i < bytes; i++) {
-		out[2 * i] = hex[r[i] >> 4];
-		out[2 * i + 1] = hex[r[i] & 15];
-	}
-	out[2 * bytes] = 0;
-}
 
 /* The transport named by a URI's ;transport= parameter, or "udp". */
 static void uri_transport(const char *uri, char *out, size_t n)
@@ -172,8 +152,8 @@ int fc_uac_dial(json_t *cmd, const char *sid, char *err, size_t errlen)
 		return -1;
 
 	char tag[33], rnd[33], host[160];
-	rand_hex(tag, 8);
-	rand_hex(rnd, 16);
+	fc_rand_hex(tag, 8);
+	fc_rand_hex(rnd, 16);
 	snprintf(host, sizeof host, "%s", fc_advertise);
 	char *colon = strrchr(host, ':');
 	if (colon && !strchr(host, ']'))
@@ -225,8 +205,7 @@ int fc_uac_dial(json_t *cmd, const char *sid, char *err, size_t errlen)
 	int rc = send_invite(sid, &snap, hdrs, sdp, "", err, errlen);
 	free(hdrs);
 	if (rc < 0) {
-		fc_emit_ended(sid, "failed", 500);
-		fc_leg_remove(sid);
+		fc_end_leg_code(sid, "failed", 500);
 	}
 	return rc < 0 ? -1 : 0;
 }
@@ -262,12 +241,11 @@ void fc_uac_auth_retry(const char *sid, int code, const char *challenge)
 	if (!hdrs || !sdp) {
 		free(hdrs);
 		free(sdp);
-		fc_emit_ended(sid, hangup ? "hangup" : "rejected", hangup ? 487 : code);
-		fc_leg_remove(sid);
+		fc_end_leg_code(sid, hangup ? "hangup" : "rejected", hangup ? 487 : code);
 		return;
 	}
 	char cnonce[17], cred[2048], extra[2200];
-	rand_hex(cnonce, 8);
+	fc_rand_hex(cnonce, 8);
 	int n = fc_digest_authorization(&ch, "INVITE", snap.rem_target, user, pass, cnonce, 1, cred,
 					sizeof cred);
 	int rc = -1;
@@ -280,8 +258,7 @@ void fc_uac_auth_retry(const char *sid, int code, const char *challenge)
 	free(sdp);
 	if (rc < 0) {
 		LM_WARN("leg %s: digest retry failed\n", sid);
-		fc_emit_ended(sid, "rejected", code);
-		fc_leg_remove(sid);
+		fc_end_leg_code(sid, "rejected", code);
 	}
 }
 
@@ -457,8 +434,7 @@ static void on_request_final(fc_uac_ctx *ctx, struct sip_msg *rpl, int code)
 {
 	int faked = rpl == FAKED_REPLY || !rpl;
 	if (strcmp(ctx->method, "BYE") == 0) {
-		fc_emit_ended(ctx->sid, "hangup", code);
-		fc_leg_remove(ctx->sid);
+		fc_end_leg_code(ctx->sid, "hangup", code);
 		return;
 	}
 	json_t *ev = json_pack("{s:s,s:s,s:i}", "req_id", ctx->req_id, "method", ctx->method,
@@ -474,8 +450,7 @@ static void on_request_final(fc_uac_ctx *ctx, struct sip_msg *rpl, int code)
 	json_decref(ev);
 	if (code == 481 || (code == 408 && faked)) {
 		/* The dialog is gone on the far side. */
-		fc_emit_ended(ctx->sid, "bye", code);
-		fc_leg_remove(ctx->sid);
+		fc_end_leg_code(ctx->sid, "bye", code);
 	}
 }
 

@@ -77,6 +77,11 @@ void api_internal(api_resp *r);                    /* 500 / 20500 */
 void api_not_found(api_resp *r, const api_req *q); /* 404 / 20404 naming the path */
 void api_no_content(api_resp *r);                  /* 204 */
 
+/* Reads the stored JSON document at key for a fetch/update/delete of the
+ * request's path: 1 found and owned by this account (doc, and raw when not
+ * NULL, set), 0 answered 404, -1 answered 500. */
+int api_load_owned(const api_req *q, api_resp *r, const char *key, json_t **doc, char **raw);
+
 /* JSON helpers (api_server.c). */
 const char *jstr(const json_t *o, const char *k); /* string member, or NULL */
 /* Member holding ms since the epoch (decimal string or integer), or -1. */

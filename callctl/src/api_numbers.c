@@ -170,23 +170,7 @@ static int load(const api_req *q, api_resp *r, json_t **doc, char **raw)
 {
 	char dk[96], zk[96], ik[96];
 	keys(q, q->sid[0], dk, zk, ik);
-	int rc = rstore_get_json(dk, doc, raw);
-	if (rc < 0) {
-		api_internal(r);
-		return -1;
-	}
-	const char *acct = rc ? jstr(*doc, "account_sid") : NULL;
-	if (!rc || !acct || strcmp(acct, q->cfg->account_sid) != 0) {
-		json_decref(*doc);
-		*doc = NULL;
-		if (raw) {
-			free(*raw);
-			*raw = NULL;
-		}
-		api_not_found(r, q);
-		return 0;
-	}
-	return 1;
+	return api_load_owned(q, r, dk, doc, raw);
 }
 
 void numbers_fetch(const api_req *q, api_resp *r)

@@ -189,6 +189,27 @@ static void early_error(struct conn *c, api_resp *r, int status, int code, const
 
 /* ---- JSON helpers ------------------------------------------------------------ */
 
+int api_load_owned(const api_req *q, api_resp *r, const char *key, json_t **doc, char **raw)
+{
+	int rc = rstore_get_json(key, doc, raw);
+	if (rc < 0) {
+		api_internal(r);
+		return -1;
+	}
+	const char *acct = rc ? jstr(*doc, "account_sid") : NULL;
+	if (!rc || !acct || strcmp(acct, q->cfg->account_sid) != 0) {
+		json_decref(*doc);
+		*doc = NULL;
+		if (raw) {
+			free(*raw);
+			*raw = NULL;
+		}
+		api_not_found(r, q);
+		return 0;
+	}
+	return 1;
+}
+
 const char *jstr(const json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));

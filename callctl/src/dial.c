@@ -66,11 +66,7 @@ static const char *leg_status(const dleg *l)
 		return "no-answer";
 	if (l->dropped)
 		return "canceled";
-	if (l->code == 486 || l->code == 600)
-		return "busy";
-	if (l->code == 408 || l->code == 480 || l->code == 487 || l->code == 603)
-		return "no-answer";
-	return "failed";
+	return eng_refused_status(l->code);
 }
 
 static void leg_params(call *c, dleg *l, form *p, const char *status)
@@ -166,9 +162,10 @@ static dleg *find_leg(dial *d, const char *sid)
 	return NULL;
 }
 
-static void hangup_leg(call *c, dleg *l)
+/* CANCEL, BYE, whatever ends the leg in its state (the module decides). */
+static void hangup_leg(call *c, const char *sid)
 {
-	eng_cmd(c, c->proxy, l->sid, json_pack("{s:s}", "op", "hangup"));
+	eng_cmd(c, c->proxy, sid, json_pack("{s:s}", "op", "hangup"));
 }
 
 typedef struct offer_ctx {
@@ -273,7 +270,7 @@ static void on_timeout(uv_timer_t *t)
 		dleg *l = &d->legs[i];
 		if (l->state == L_STARTED || l->state == L_RINGING) {
 			l->timed_out = 1;
-			hangup_leg(c, l);
+			hangup_leg(c, l->sid);
 		}
 	}
 }
@@ -285,7 +282,7 @@ static void on_time_limit(uv_timer_t *t)
 	if (c->dead || !d || d->winner < 0)
 		return;
 	LOGI("call %s: Dial timeLimit reached", c->sid);
-	hangup_leg(c, &d->legs[d->winner]);
+	hangup_leg(c, d->legs[d->winner].sid);
 }
 
 static void after_answer(call *c, int ok)
@@ -314,7 +311,7 @@ static void bridge_cb(const char *sdp, const char *err, void *ud)
 		dleg *l = &d->legs[d->winner];
 		if (!sdp) {
 			LOGW("call %s: rtpengine answer for %s: %s", c->sid, l->sid, err);
-			hangup_leg(c, l);
+			hangup_leg(c, l->sid);
 		} else {
 			if (!c->answered) {
 				eng_reply(c, 200, "OK", sdp);
@@ -382,7 +379,7 @@ static void on_answered(call *c, dial *d, dleg *l, json_t *ev)
 		snprintf(l->sip_call_id, sizeof l->sip_call_id, "%s", cid);
 	if (d->finished || d->winner >= 0 || l->state == L_ENDED) {
 		l->dropped = 1;
-		hangup_leg(c, l);
+		hangup_leg(c, l->sid);
 		return;
 	}
 	d->winner = (int)(l - d->legs);
@@ -395,7 +392,7 @@ static void on_answered(call *c, dial *d, dleg *l, json_t *ev)
 		dleg *o = &d->legs[i];
 		if (o != l && (o->state == L_STARTED || o->state == L_RINGING)) {
 			o->dropped = 1;
-			hangup_leg(c, o);
+			hangup_leg(c, o->sid);
 		}
 	}
 	record_status(l, "in-progress");
@@ -407,7 +404,7 @@ static void on_answered(call *c, dial *d, dleg *l, json_t *ev)
 	if (!sdp || media_answer(c->sid, c->sid, l->sid, sdp, bridge_cb, c) < 0) {
 		call_unref(c);
 		LOGW("call %s: leg %s answered without usable SDP", c->sid, l->sid);
-		hangup_leg(c, l);
+		hangup_leg(c, l->sid);
 	}
 }
 
@@ -469,7 +466,7 @@ void dial_on_leg_event(call *c, const char *type, json_t *ev)
 		/* A leg of an earlier Dial of this call (or unknown): only make
 		 * sure it does not stay up. */
 		if (sid && !strcmp(type, "call.answered"))
-			eng_cmd(c, c->proxy, sid, json_pack("{s:s}", "op", "hangup"));
+			hangup_leg(c, sid);
 		return;
 	}
 	if (!strcmp(type, "call.progress"))
@@ -514,7 +511,7 @@ static void finish_dial(call *c, const char *status)
 		dleg *l = &d->legs[i];
 		if (l->state == L_STARTED || l->state == L_RINGING || l->state == L_ANSWERED) {
 			l->dropped = 1;
-			hangup_leg(c, l);
+			hangup_leg(c, l->sid);
 		}
 		if (l->state != L_IDLE)
 			last = l;
@@ -550,11 +547,9 @@ static void finish_dial(call *c, const char *status)
 		if (action) {
 			form p;
 			form_init(&p);
-			for (size_t i = 0; i < c->params.n; i++)
-				form_set(&p, c->params.v[i].name, c->params.v[i].value);
+			form_append(&p, &c->params);
 			form_set(&p, "CallStatus", "completed");
-			for (size_t i = 0; i < extra.n; i++)
-				form_add(&p, extra.v[i].name, extra.v[i].value);
+			form_append(&p, &extra);
 			eng_status_callback(action, method, &p);
 			form_free(&p);
 		}
@@ -595,7 +590,7 @@ void dial_caller_gone(call *c)
 		if (!l->answer_ms)
 			l->code = 487;
 		snprintf(l->status, sizeof l->status, "%s", leg_status(l));
-		hangup_leg(c, l);
+		hangup_leg(c, l->sid);
 		record_end(l);
 		eng_live_leg(c->sid, l->sid, NULL);
 		leg_event(c, l, TWIML_EV_COMPLETED, l->status);

@@ -32,37 +32,21 @@ webhook_client *eng_wh;
 
 /* ---- commands to the proxy ---------------------------------------------- */
 
-static void send_reply(call *c, int code, const char *reason, const char *hdr_name,
-		       const char *hdr_value)
+/* Fills the envelope of cmd (stolen) and sends it to proxy: every command
+ * callctl sends goes through here (bus-protocol.md §2, §5). root may be
+ * NULL (a leg of a call nobody runs any more). */
+static void send_cmd(const char *proxy, const char *id, const char *leg_sid, const char *root,
+		     json_t *cmd)
 {
-	char id[96];
-	snprintf(id, sizeof id, "%s:%d", c->sid, ++c->cmd_n);
-	json_t *cmd = json_pack("{s:i,s:s,s:s,s:s,s:I,s:i}", "v", 1, "op", "reply", "id", id,
-				"call_sid", c->sid, "ts", (json_int_t)now_ms(), "code", code);
-	if (!cmd)
+	if (!cmd || !proxy) {
+		json_decref(cmd);
 		return;
-	if (reason)
-		json_object_set_new(cmd, "reason", json_string(reason));
-	if (hdr_name && hdr_value)
-		json_object_set_new(cmd, "headers", json_pack("[[s,s]]", hdr_name, hdr_value));
-	char *s = json_dumps(cmd, JSON_COMPACT);
-	json_decref(cmd);
-	if (s) {
-		rbus_send_cmd(c->proxy, s);
-		free(s);
 	}
-}
-
-void eng_cmd(call *c, const char *proxy, const char *leg_sid, json_t *cmd)
-{
-	if (!cmd)
-		return;
-	char id[96];
-	snprintf(id, sizeof id, "%s:%d", c->sid, ++c->cmd_n);
 	json_object_set_new(cmd, "v", json_integer(1));
 	json_object_set_new(cmd, "id", json_string(id));
 	json_object_set_new(cmd, "call_sid", json_string(leg_sid));
-	json_object_set_new(cmd, "root", json_string(c->sid));
+	if (root)
+		json_object_set_new(cmd, "root", json_string(root));
 	json_object_set_new(cmd, "ts", json_integer((json_int_t)now_ms()));
 	char *s = json_dumps(cmd, JSON_COMPACT);
 	json_decref(cmd);
@@ -72,14 +56,30 @@ void eng_cmd(call *c, const char *proxy, const char *leg_sid, json_t *cmd)
 	}
 }
 
-void eng_reply(call *c, int code, const char *reason, const char *sdp)
+void eng_cmd(call *c, const char *proxy, const char *leg_sid, json_t *cmd)
+{
+	char id[96];
+	snprintf(id, sizeof id, "%s:%d", c->sid, ++c->cmd_n);
+	send_cmd(proxy, id, leg_sid, c->sid, cmd);
+}
+
+/* `reply` on the caller's INVITE, with an SDP and/or one extra header. */
+static void send_reply(call *c, int code, const char *reason, const char *sdp,
+		       const char *hdr_name, const char *hdr_value)
 {
 	json_t *cmd = json_pack("{s:s,s:i}", "op", "reply", "code", code);
 	if (cmd && reason)
 		json_object_set_new(cmd, "reason", json_string(reason));
 	if (cmd && sdp)
 		json_object_set_new(cmd, "sdp", json_string(sdp));
+	if (cmd && hdr_name && hdr_value)
+		json_object_set_new(cmd, "headers", json_pack("[[s,s]]", hdr_name, hdr_value));
 	eng_cmd(c, c->proxy, c->sid, cmd);
+}
+
+void eng_reply(call *c, int code, const char *reason, const char *sdp)
+{
+	send_reply(c, code, reason, sdp, NULL, NULL);
 }
 
 void eng_store(const char *sid, int n, const char **pairs)
@@ -211,8 +211,7 @@ static void root_cleanup(call *c, const char *status)
 		return;
 	form p;
 	form_init(&p);
-	for (size_t i = 0; i < c->params.n; i++)
-		form_set(&p, c->params.v[i].name, c->params.v[i].value);
+	form_append(&p, &c->params);
 	char ts[40], mins[24], seq[16];
 	form_set(&p, "CallStatus", status);
 	form_set(&p, "CallDuration", dur);
@@ -245,7 +244,7 @@ static void finish_cb(redisAsyncContext *rc, void *r, void *priv)
 			json_t *cmd = json_pack("{s:s}", "op", "hangup");
 			eng_cmd(c, c->proxy, c->sid, cmd);
 		} else if (f->code) {
-			send_reply(c, f->code, f->reason, f->hdr_value[0] ? "X-Fulcrum-Error" : NULL,
+			send_reply(c, f->code, f->reason, NULL, f->hdr_value[0] ? "X-Fulcrum-Error" : NULL,
 				   f->hdr_value);
 		}
 		root_cleanup(c, f->status);
@@ -462,10 +461,8 @@ static void fetch_with(call *c, const char *url, const char *method, const form 
 	form merged;
 	form_init(&merged);
 	if (extra) {
-		for (size_t i = 0; i < c->params.n; i++)
-			form_add(&merged, c->params.v[i].name, c->params.v[i].value);
-		for (size_t i = 0; i < extra->n; i++)
-			form_add(&merged, extra->v[i].name, extra->v[i].value);
+		form_append(&merged, &c->params);
+		form_append(&merged, extra);
 	}
 	webhook_req req = {.url = url,
 			   .method = method && *method ? method : "POST",
@@ -639,7 +636,7 @@ static void start_cb(redisAsyncContext *rc, void *r, void *priv)
 	call *c = s->c;
 	if (!c->dead && reply) {
 		if (reply->type == REDIS_REPLY_STRING && strcmp(reply->str, "ringing") == 0) {
-			send_reply(c, 180, "Ringing", NULL, NULL);
+			send_reply(c, 180, "Ringing", NULL, NULL, NULL);
 			fetch(c, c->voice_url, c->voice_method);
 		} else {
 			/* Ended while this event waited (or an error): nothing to run. */
@@ -787,7 +784,7 @@ static void route_cb(redisAsyncContext *rc, void *r, void *priv)
 	LOGI("call %s: no number or domain matches %s@%s", c->sid,
 	     json_string_value(json_object_get(sip, "ruri_user")),
 	     json_string_value(json_object_get(sip, "ruri_host")));
-	send_reply(c, 404, "Not Found", NULL, NULL);
+	send_reply(c, 404, "Not Found", NULL, NULL, NULL);
 	ack_incoming(c);
 	call_kill(c);
 out:
@@ -853,6 +850,15 @@ static void ended_cb(redisAsyncContext *rc, void *r, void *priv)
 	free(id);
 }
 
+const char *eng_refused_status(int code)
+{
+	if (code == 486 || code == 600)
+		return "busy";
+	if (code == 408 || code == 480 || code == 487 || code == 603)
+		return "no-answer";
+	return "failed";
+}
+
 /* The final status of a leg from its call.ended (bus-protocol.md §4, §8). */
 static const char *ended_status(json_t *ev, int answered, int *force)
 {
@@ -868,9 +874,7 @@ static const char *ended_status(json_t *ev, int answered, int *force)
 	if (!strcmp(reason, "bye") || !strcmp(reason, "hangup"))
 		return answered || code == 200 ? "completed" : "canceled";
 	if (!strcmp(reason, "rejected"))
-		return code == 486 || code == 600 ? "busy"
-		       : code == 408 || code == 480 || code == 487 || code == 603 ? "no-answer"
-										    : "failed";
+		return eng_refused_status(code);
 	if (!strcmp(reason, "replied"))
 		*force = 0; /* the instance that replied set the status */
 	return "failed";
@@ -905,20 +909,9 @@ static void on_root_ended(const char *id, call *c, json_t *ev)
 /* A command for a leg of a call nobody runs any more. */
 static void raw_cmd(const char *proxy, const char *sid, json_t *cmd)
 {
-	if (!cmd || !proxy)
-		return;
-	char idb[96];
-	snprintf(idb, sizeof idb, "%s:x%lld", sid, (long long)now_ms());
-	json_object_set_new(cmd, "v", json_integer(1));
-	json_object_set_new(cmd, "id", json_string(idb));
-	json_object_set_new(cmd, "call_sid", json_string(sid));
-	json_object_set_new(cmd, "ts", json_integer((json_int_t)now_ms()));
-	char *s = json_dumps(cmd, JSON_COMPACT);
-	json_decref(cmd);
-	if (s) {
-		rbus_send_cmd(proxy, s);
-		free(s);
-	}
+	char id[96];
+	snprintf(id, sizeof id, "%s:x%lld", sid, (long long)now_ms());
+	send_cmd(proxy, id, sid, NULL, cmd);
 }
 
 typedef struct orphan_ctx {

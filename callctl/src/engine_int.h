@@ -33,6 +33,9 @@ void eng_fetch(call *c, const char *url, const char *method, const form *extra);
 void eng_run(call *c);
 /* Ends the caller's call: BYE when answered, else final response code. */
 void eng_end_call(call *c, int code, const char *reason, const char *status);
+/* The CallStatus of a leg whose INVITE got final response code (≥ 300):
+ * busy, no-answer or failed. */
+const char *eng_refused_status(int code);
 /* Records a Notification for the call. */
 void eng_record_error(call *c, int code, const char *detail, const char *url);
 /* HSET fc:call:{sid} with n name/value pairs. */

@@ -80,6 +80,14 @@ int form_add(form *f, const char *name, const char *value)
 	return form_push(f, strdup(name), strdup(value));
 }
 
+int form_append(form *dst, const form *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		if (form_add(dst, src->v[i].name, src->v[i].value) < 0)
+			return -1;
+	return 0;
+}
+
 int form_set(form *f, const char *name, const char *value)
 {
 	if (!name || !value)

@@ -20,6 +20,8 @@ void form_free(form *f);
 int form_add(form *f, const char *name, const char *value);
 /* Replaces every pair named name by one pair (or appends). 0 / -1. */
 int form_set(form *f, const char *name, const char *value);
+/* Adds every pair of src to dst, in order. 0 / -1 (out of memory). */
+int form_append(form *dst, const form *src);
 /* Parses "a=b&c=d" (both '+' and %20 decode to a space) and appends the pairs.
  * Returns 0, or -1 on malformed percent escapes, NUL bytes or invalid UTF-8. */
 int form_parse(form *f, const char *body, size_t len);

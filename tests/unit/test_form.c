@@ -277,12 +277,32 @@ static void test_pct_roundtrip_all_bytes(void **state)
 	free(e);
 }
 
+static void test_append_keeps_order_and_repeats(void **state)
+{
+	(void)state;
+	form a, b;
+	form_init(&a);
+	form_init(&b);
+	form_add(&a, "X", "1");
+	form_add(&b, "Y", "2");
+	form_add(&b, "X", "3");
+	assert_int_equal(form_append(&a, &b), 0);
+	assert_int_equal(a.n, 3);
+	assert_string_equal(a.v[1].name, "Y");
+	assert_string_equal(a.v[2].value, "3");
+	assert_int_equal(form_count(&a, "X"), 2);
+	assert_int_equal(b.n, 2);
+	form_free(&a);
+	form_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_add_get_count),
 	    cmocka_unit_test(test_grow_many),
 	    cmocka_unit_test(test_set),
+	    cmocka_unit_test(test_append_keeps_order_and_repeats),
 	    cmocka_unit_test(test_parse_basic),
 	    cmocka_unit_test(test_parse_edges),
 	    cmocka_unit_test(test_parse_rejects),
