@@ -131,7 +131,7 @@ static void flush(void)
 	while ((m = list_pop(&pending))) {
 		list_push(&inflight, m);
 		if (redisAsyncCommand(pub, xadd_cb, m, "XADD fc:events MAXLEN ~ 100000 * j %b",
-				      m->data, (size_t)m->len) != REDIS_OK) {
+		                      m->data, (size_t)m->len) != REDIS_OK) {
 			/* The context is going away; the disconnect callback requeues. */
 			break;
 		}
@@ -188,7 +188,7 @@ static void xread(void)
 {
 	if (sub_ready)
 		redisAsyncCommand(sub, xread_cb, NULL, "XREAD BLOCK 1000 COUNT 64 STREAMS %s %s",
-				  cmd_stream, last_id);
+		                  cmd_stream, last_id);
 }
 
 static void last_id_cb(redisAsyncContext *c, void *r, void *priv)
@@ -213,7 +213,7 @@ static void heartbeat(void)
 		return;
 	char v[512];
 	snprintf(v, sizeof v, "{\"sip\":\"%s\",\"pid\":%d,\"started\":%lld,\"legs\":%d}",
-		 fc_advertise, (int)getpid(), started_ms, fc_leg_count());
+	         fc_advertise, (int)getpid(), started_ms, fc_leg_count());
 	redisAsyncCommand(pub, NULL, NULL, "SET %s %s EX 15", proxy_key, v);
 }
 

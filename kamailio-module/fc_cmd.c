@@ -11,9 +11,9 @@
 #include "fc_queue.h"
 #include "fc_uac.h"
 
-static const char *reserved_hdrs[] = {"via", "to", "from", "call-id", "cseq", "content-length",
-				      "content-type", "contact", "record-route", "route",
-				      "max-forwards", NULL};
+static const char *reserved_hdrs[] = {
+    "via",          "to",      "from",         "call-id", "cseq",         "content-length",
+    "content-type", "contact", "record-route", "route",   "max-forwards", NULL};
 
 int fc_hdr_name_ok(const char *name)
 {
@@ -42,14 +42,14 @@ int fc_hdr_value_ok(const char *value)
 static void report_failure(const char *sid, const char *cmd_id, const char *op, const char *error)
 {
 	LM_WARN("command %s (%s) for %s failed: %s\n", op ? op : "?", cmd_id ? cmd_id : "-",
-		sid ? sid : "-", error);
+	        sid ? sid : "-", error);
 	if (!sid)
 		return;
 	fc_leg *l = fc_leg_lock(sid);
 	if (l)
 		fc_emit(l, "cmd.failed",
-			json_pack("{s:s,s:s,s:s}", "cmd_id", cmd_id ? cmd_id : "", "op",
-				  op ? op : "", "error", error));
+		        json_pack("{s:s,s:s,s:s}", "cmd_id", cmd_id ? cmd_id : "", "op",
+		                  op ? op : "", "error", error));
 	fc_leg_unlock(sid);
 }
 
@@ -57,7 +57,7 @@ static void report_failure(const char *sid, const char *cmd_id, const char *op, 
  * waiting: a call.ended with reason "failed" (unless the leg exists, i.e.
  * the command was a duplicate). */
 static void report_failure_root(const char *sid, const char *root, const char *cmd_id,
-				const char *op, const char *error)
+                                const char *op, const char *error)
 {
 	fc_leg *l = fc_leg_lock(sid);
 	int exists = l != NULL;
@@ -65,11 +65,11 @@ static void report_failure_root(const char *sid, const char *root, const char *c
 	LM_WARN("command %s (%s) for %s failed: %s\n", op, cmd_id ? cmd_id : "-", sid, error);
 	if (exists)
 		return;
-	json_t *ev = json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:I,s:s,s:i,s:s}", "v", 1, "type",
-			       "call.ended", "call_sid", sid, "root",
-			       root && strlen(root) == FC_SID_LEN ? root : sid, "proxy", fc_proxy_id,
-			       "seq", 1, "ts", (json_int_t)fc_now_ms(), "reason", "failed", "code",
-			       500, "error", error);
+	json_t *ev =
+	    json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:I,s:s,s:i,s:s}", "v", 1, "type", "call.ended",
+	              "call_sid", sid, "root", root && strlen(root) == FC_SID_LEN ? root : sid,
+	              "proxy", fc_proxy_id, "seq", 1, "ts", (json_int_t)fc_now_ms(), "reason",
+	              "failed", "code", 500, "error", error);
 	if (ev)
 		fc_queue_push(ev);
 }
@@ -113,27 +113,48 @@ char *fc_build_headers(json_t *arr, int outbound, char *err, size_t errlen)
 static const char *std_reason(int code)
 {
 	switch (code) {
-	case 180: return "Ringing";
-	case 181: return "Call Is Being Forwarded";
-	case 182: return "Queued";
-	case 183: return "Session Progress";
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 408: return "Request Timeout";
-	case 480: return "Temporarily Unavailable";
-	case 486: return "Busy Here";
-	case 487: return "Request Terminated";
-	case 488: return "Not Acceptable Here";
-	case 500: return "Server Internal Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 600: return "Busy Everywhere";
-	case 603: return "Decline";
-	case 604: return "Does Not Exist Anywhere";
-	default: return code < 200 ? "Session Progress" : code < 300 ? "OK" : "Error";
+	case 180:
+		return "Ringing";
+	case 181:
+		return "Call Is Being Forwarded";
+	case 182:
+		return "Queued";
+	case 183:
+		return "Session Progress";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 408:
+		return "Request Timeout";
+	case 480:
+		return "Temporarily Unavailable";
+	case 486:
+		return "Busy Here";
+	case 487:
+		return "Request Terminated";
+	case 488:
+		return "Not Acceptable Here";
+	case 500:
+		return "Server Internal Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 600:
+		return "Busy Everywhere";
+	case 603:
+		return "Decline";
+	case 604:
+		return "Does Not Exist Anywhere";
+	default:
+		return code < 200 ? "Session Progress" : code < 300 ? "OK" : "Error";
 	}
 }
 
@@ -162,7 +183,7 @@ static char *with_ctype(const char *extra, const char *ctype)
 	char *out = malloc(n);
 	if (out)
 		snprintf(out, n, "%s%s%s%s", ctype ? "Content-Type: " : "", ctype ? ctype : "",
-			 ctype ? "\r\n" : "", extra);
+		         ctype ? "\r\n" : "", extra);
 	return out;
 }
 
@@ -204,8 +225,8 @@ static void op_dial(json_t *cmd, const char *sid, const char *id)
 {
 	char err[160];
 	if (fc_uac_dial(cmd, sid, err, sizeof err) < 0)
-		report_failure_root(sid, json_string_value(json_object_get(cmd, "root")), id, "dial",
-				    err);
+		report_failure_root(sid, json_string_value(json_object_get(cmd, "root")), id,
+		                    "dial", err);
 }
 
 /* Applies the command id once per leg; 1 when it was seen already. */
@@ -235,8 +256,8 @@ static void op_hangup(json_t *cmd, const char *sid, const char *id)
 	fc_leg_unlock(sid);
 	if (seen(sid, id))
 		return;
-	char *hdrs = fc_build_headers(json_object_get(cmd, "headers"), kind == FC_LEG_OUT, err,
-				      sizeof err);
+	char *hdrs =
+	    fc_build_headers(json_object_get(cmd, "headers"), kind == FC_LEG_OUT, err, sizeof err);
 	if (!hdrs) {
 		report_failure(sid, id, "hangup", err);
 		return;
@@ -251,8 +272,8 @@ static void op_hangup(json_t *cmd, const char *sid, const char *id)
 		json_int_t code = json_integer_value(json_object_get(cmd, "code"));
 		if (code < 300 || code > 699)
 			code = 487;
-		rc = fc_reply_leg(sid, (int)code, std_reason((int)code), hdrs, NULL, NULL, NULL, err,
-				  sizeof err);
+		rc = fc_reply_leg(sid, (int)code, std_reason((int)code), hdrs, NULL, NULL, NULL,
+		                  err, sizeof err);
 	}
 	free(hdrs);
 	if (rc < 0)
@@ -265,8 +286,9 @@ static void op_request(json_t *cmd, const char *sid, const char *id)
 	const char *method = json_string_value(json_object_get(cmd, "method"));
 	const char *req_id = json_string_value(json_object_get(cmd, "req_id"));
 	if (!method || (strcmp(method, "INVITE") && strcmp(method, "UPDATE") &&
-			strcmp(method, "INFO") && strcmp(method, "OPTIONS"))) {
-		report_failure(sid, id, "request", "method must be INVITE, UPDATE, INFO or OPTIONS");
+	                strcmp(method, "INFO") && strcmp(method, "OPTIONS"))) {
+		report_failure(sid, id, "request",
+		               "method must be INVITE, UPDATE, INFO or OPTIONS");
 		return;
 	}
 	if (seen(sid, id))
@@ -281,7 +303,8 @@ static void op_request(json_t *cmd, const char *sid, const char *id)
 	char contact[FC_URI_MAX + 64] = "";
 	if (!strcmp(method, "INVITE") || !strcmp(method, "UPDATE")) {
 		fc_leg *l = fc_leg_lock(sid);
-		fc_contact_hdr(contact, sizeof contact, l && l->kind == FC_LEG_IN ? l->transport : "");
+		fc_contact_hdr(contact, sizeof contact,
+		               l && l->kind == FC_LEG_IN ? l->transport : "");
 		fc_leg_unlock(sid);
 	}
 	char *h2 = with_ctype(extra, body ? ctype : NULL);
@@ -326,7 +349,7 @@ void fc_cmd_exec(const char *json, size_t len)
 		/* Local only (fc_uac.c): answer a digest challenge. */
 		const char *ch = json_string_value(json_object_get(cmd, "challenge"));
 		fc_uac_auth_retry(sid, (int)json_integer_value(json_object_get(cmd, "code")),
-				  ch ? ch : "");
+		                  ch ? ch : "");
 	} else {
 		report_failure(sid, id, op, "unknown op");
 	}

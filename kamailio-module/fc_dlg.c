@@ -60,7 +60,8 @@ fc_uac_ctx *fc_uac_ctx_new(const char *sid, int initial, const char *method, con
 void fc_contact_hdr(char *out, size_t n, const char *transport)
 {
 	if (transport && *transport && strcmp(transport, "udp") != 0)
-		snprintf(out, n, "Contact: <sip:fulcrum@%s;transport=%s>\r\n", fc_advertise, transport);
+		snprintf(out, n, "Contact: <sip:fulcrum@%s;transport=%s>\r\n", fc_advertise,
+		         transport);
 	else
 		snprintf(out, n, "Contact: <sip:fulcrum@%s>\r\n", fc_advertise);
 }
@@ -72,13 +73,15 @@ static void set(str *s, char *v)
 }
 
 int fc_dlg_send(const char *sid, const char *method, const char *hdrs, const char *body,
-		const char *req_id, char *err, size_t errlen)
+                const char *req_id, char *err, size_t errlen)
 {
 	fc_dialog snap;
 	fc_leg *l = fc_leg_lock(sid);
 	if (!l || l->ended || l->state != FC_CONFIRMED) {
-		snprintf(err, errlen, "%s", !l ? "no such call" : l->ended ? "call ended"
-										: "not answered");
+		snprintf(err, errlen, "%s",
+		         !l         ? "no such call"
+		         : l->ended ? "call ended"
+		                    : "not answered");
 		fc_leg_unlock(sid);
 		return -1;
 	}
@@ -100,7 +103,8 @@ int fc_dlg_send(const char *sid, const char *method, const char *hdrs, const cha
 	d.loc_seq.is_set = 1;
 	d.state = DLG_CONFIRMED;
 	d.send_sock = snap.send_sock;
-	if (snap.routes[0] && parse_rr_body(snap.routes, (int)strlen(snap.routes), &d.route_set) < 0) {
+	if (snap.routes[0] &&
+	    parse_rr_body(snap.routes, (int)strlen(snap.routes), &d.route_set) < 0) {
 		snprintf(err, errlen, "bad route set");
 		return -1;
 	}
@@ -120,7 +124,7 @@ int fc_dlg_send(const char *sid, const char *method, const char *hdrs, const cha
 	str b = {(char *)(body ? body : ""), body ? (int)strlen(body) : 0};
 	uac_req_t r;
 	set_uac_req(&r, &m, &h, body ? &b : NULL, &d,
-		    TMCB_LOCAL_COMPLETED | TMCB_LOCAL_RESPONSE_IN | TMCB_DESTROY, fc_uac_cb, ctx);
+	            TMCB_LOCAL_COMPLETED | TMCB_LOCAL_RESPONSE_IN | TMCB_DESTROY, fc_uac_cb, ctx);
 	int rc = tmb.t_uac(&r);
 	free_rr(&d.route_set);
 	if (rc < 0) {

@@ -26,7 +26,7 @@ fc_uac_ctx *fc_uac_ctx_new(const char *sid, int initial, const char *method, con
  * and incremented under its lock. Replies go to fc_uac_cb (fc_uac.c) with a
  * fresh context. 0, or -1 with err set. */
 int fc_dlg_send(const char *sid, const char *method, const char *hdrs, const char *body,
-		const char *req_id, char *err, size_t errlen);
+                const char *req_id, char *err, size_t errlen);
 
 /* "Contact: <sip:fulcrum@{advertise};transport=x>\r\n" for the given
  * transport ("" or "udp" → none). */

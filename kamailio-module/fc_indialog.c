@@ -20,8 +20,8 @@
 static int reply(struct sip_msg *msg, int code, const char *reason)
 {
 	if (tmb.t_reply(msg, code, (char *)reason) < 0)
-		LM_ERR("cannot send %d to an in-dialog %.*s\n", code, msg->first_line.u.request.method.len,
-		       msg->first_line.u.request.method.s);
+		LM_ERR("cannot send %d to an in-dialog %.*s\n", code,
+		       msg->first_line.u.request.method.len, msg->first_line.u.request.method.s);
 	return 0;
 }
 
@@ -78,8 +78,9 @@ int fc_dialog_request(struct sip_msg *msg)
 	if (method != METHOD_INVITE && method != METHOD_UPDATE && method != METHOD_INFO)
 		return reply(msg, 501, "Not Implemented");
 
-	const char *mname = method == METHOD_INVITE ? "INVITE" : method == METHOD_UPDATE ? "UPDATE"
-											  : "INFO";
+	const char *mname = method == METHOD_INVITE   ? "INVITE"
+	                    : method == METHOD_UPDATE ? "UPDATE"
+	                                              : "INFO";
 	json_t *ev = json_pack("{s:s}", "method", mname);
 	if (!ev || fc_sipmsg_extras(msg, ev) < 0) {
 		json_decref(ev);

@@ -28,11 +28,11 @@ typedef struct fc_dialog {
 	char call_id[FC_CALLID_MAX + 1];
 	char loc_tag[FC_TOTAG_MAX + 1];
 	char rem_tag[FC_TOTAG_MAX + 1];
-	char loc_uri[FC_URI_MAX + 1];	 /* our From/To name-addr or URI */
-	char rem_uri[FC_URI_MAX + 1];	 /* theirs */
+	char loc_uri[FC_URI_MAX + 1];    /* our From/To name-addr or URI */
+	char rem_uri[FC_URI_MAX + 1];    /* theirs */
 	char rem_target[FC_URI_MAX + 1]; /* their Contact URI */
-	char dst_uri[FC_URI_MAX + 1];	 /* outbound proxy while early, "" after */
-	char routes[FC_ROUTES_MAX + 1];	 /* route set, comma separated, send order */
+	char dst_uri[FC_URI_MAX + 1];    /* outbound proxy while early, "" after */
+	char routes[FC_ROUTES_MAX + 1];  /* route set, comma separated, send order */
 	unsigned int loc_seq;
 	struct socket_info *send_sock;
 } fc_dialog;
@@ -40,19 +40,19 @@ typedef struct fc_dialog {
 typedef struct fc_leg {
 	char sid[FC_SID_LEN + 1];
 	char root[FC_SID_LEN + 1];
-	int kind;		      /* fc_leg_kind */
-	int state;		      /* fc_leg_state */
-	unsigned int t_hash, t_label; /* the INVITE transaction (in: parked; out: sent) */
+	int kind;                      /* fc_leg_kind */
+	int state;                     /* fc_leg_state */
+	unsigned int t_hash, t_label;  /* the INVITE transaction (in: parked; out: sent) */
 	char to_tag[FC_TOTAG_MAX + 1]; /* in-leg: our To-tag */
-	char transport[8];	       /* in-leg: transport it arrived on */
+	char transport[8];             /* in-leg: transport it arrived on */
 	fc_dialog dlg;
-	int ended;	   /* call.ended has been emitted */
-	int hangup;	   /* a hangup was commanded (out-leg: CANCEL/BYE pending) */
-	int auth_tries;	   /* digest answers sent (out-leg) */
+	int ended;         /* call.ended has been emitted */
+	int hangup;        /* a hangup was commanded (out-leg: CANCEL/BYE pending) */
+	int auth_tries;    /* digest answers sent (out-leg) */
 	int last_progress; /* last 1xx code reported (out-leg) */
 	int progress_sdp;  /* a 1xx with SDP was reported */
 	char auth_user[128], auth_pass[128];
-	char *invite; /* out-leg: shm "headers\0sdp\0" of the INVITE (digest retry) */
+	char *invite;     /* out-leg: shm "headers\0sdp\0" of the INVITE (digest retry) */
 	unsigned int seq; /* last event seq emitted */
 	char cmd_ids[FC_CMD_IDS][FC_CMD_ID_MAX + 1]; /* recently applied command ids */
 	int cmd_next;

@@ -43,28 +43,27 @@ static int w_fulcrum_invite(struct sip_msg *msg, char *p1, char *p2);
 static int w_fulcrum_dialog(struct sip_msg *msg, char *p1, char *p2);
 
 static cmd_export_t cmds[] = {
-	{"fulcrum_invite", (cmd_function)w_fulcrum_invite, 0, 0, 0, REQUEST_ROUTE},
-	{"fulcrum_dialog", (cmd_function)w_fulcrum_dialog, 0, 0, 0, REQUEST_ROUTE},
-	{0, 0, 0, 0, 0, 0}};
+    {"fulcrum_invite", (cmd_function)w_fulcrum_invite, 0, 0, 0, REQUEST_ROUTE},
+    {"fulcrum_dialog", (cmd_function)w_fulcrum_dialog, 0, 0, 0, REQUEST_ROUTE},
+    {0, 0, 0, 0, 0, 0}};
 
-static param_export_t params[] = {
-	{"redis_url", PARAM_STRING, &fc_redis_url},
-	{"proxy_id", PARAM_STRING, &fc_proxy_id},
-	{"advertise", PARAM_STRING, &fc_advertise},
-	{"max_ring_time", PARAM_INT, &fc_max_ring_ms},
-	{0, 0, 0}};
+static param_export_t params[] = {{"redis_url", PARAM_STRING, &fc_redis_url},
+                                  {"proxy_id", PARAM_STRING, &fc_proxy_id},
+                                  {"advertise", PARAM_STRING, &fc_advertise},
+                                  {"max_ring_time", PARAM_INT, &fc_max_ring_ms},
+                                  {0, 0, 0}};
 
 struct module_exports exports = {
-	"fulcrum",	 /* module name */
-	DEFAULT_DLFLAGS, /* dlopen flags */
-	cmds,		 /* exported functions */
-	params,		 /* exported parameters */
-	0,		 /* RPC method exports */
-	0,		 /* exported pseudo-variables */
-	0,		 /* response handling function */
-	mod_init,	 /* module init function */
-	child_init,	 /* per-child init function */
-	mod_destroy	 /* destroy function */
+    "fulcrum",       /* module name */
+    DEFAULT_DLFLAGS, /* dlopen flags */
+    cmds,            /* exported functions */
+    params,          /* exported parameters */
+    0,               /* RPC method exports */
+    0,               /* exported pseudo-variables */
+    0,               /* response handling function */
+    mod_init,        /* module init function */
+    child_init,      /* per-child init function */
+    mod_destroy      /* destroy function */
 };
 
 long long fc_now_ms(void)
@@ -281,7 +280,7 @@ static int w_fulcrum_invite(struct sip_msg *msg, char *p1, char *p2)
 	}
 	memcpy(sid_shm, sid, FC_SID_LEN + 1);
 	if (tmb.register_tmcb(msg, NULL, TMCB_E2ECANCEL_IN | TMCB_ON_FAILURE | TMCB_DESTROY, tm_cb,
-			      sid_shm, release_sid) <= 0) {
+	                      sid_shm, release_sid) <= 0) {
 		shm_free(sid_shm);
 		json_decref(sip);
 		return reply_now(msg, 500, "Server Internal Error");
@@ -337,8 +336,8 @@ static int w_fulcrum_invite(struct sip_msg *msg, char *p1, char *p2)
 	fc_leg_unlock(sid);
 	if (failed) {
 		char err[128];
-		fc_reply_leg(sid, 503, "Service Unavailable", "Retry-After: 5\r\n", NULL, NULL, NULL,
-			     err, sizeof err);
+		fc_reply_leg(sid, 503, "Service Unavailable", "Retry-After: 5\r\n", NULL, NULL,
+		             NULL, err, sizeof err);
 	}
 	return 0;
 }
@@ -350,8 +349,8 @@ static int w_fulcrum_dialog(struct sip_msg *msg, char *p1, char *p2)
 	return fc_dialog_request(msg) < 0 ? -1 : 1;
 }
 
-int fc_reply_leg(const char *sid, int code, const char *reason, const char *hdrs,
-		 const char *body, const char *txn, const char *cmd_id, char *err, size_t errlen)
+int fc_reply_leg(const char *sid, int code, const char *reason, const char *hdrs, const char *body,
+                 const char *txn, const char *cmd_id, char *err, size_t errlen)
 {
 	unsigned int h, lbl;
 	char totag_buf[FC_TOTAG_MAX + 1];
@@ -372,7 +371,8 @@ int fc_reply_leg(const char *sid, int code, const char *reason, const char *hdrs
 		memcpy(totag_buf, l->dlg.loc_tag, sizeof totag_buf);
 	} else if (l->kind != FC_LEG_IN || l->state == FC_CONFIRMED) {
 		fc_leg_unlock(sid);
-		snprintf(err, errlen, "%s", l->kind != FC_LEG_IN ? "not an inbound leg" : "already answered");
+		snprintf(err, errlen, "%s",
+		         l->kind != FC_LEG_IN ? "not an inbound leg" : "already answered");
 		return -1;
 	} else {
 		h = l->t_hash;

@@ -28,8 +28,8 @@ void fc_end_leg_code(const char *sid, const char *reason, int code);
  * hdrs is a block of "Name: value\r\n" lines including Content-Type when
  * there is a body (both may be NULL). A final non-2xx on the INVITE ends the
  * leg (call.ended "replied"); a 2xx confirms it. 0, or -1 with err set. */
-int fc_reply_leg(const char *sid, int code, const char *reason, const char *hdrs,
-		 const char *body, const char *txn, const char *cmd_id, char *err, size_t errlen);
+int fc_reply_leg(const char *sid, int code, const char *reason, const char *hdrs, const char *body,
+                 const char *txn, const char *cmd_id, char *err, size_t errlen);
 /* 2*bytes lowercase hex digits (bytes <= 32) from the kernel's CSPRNG and a
  * NUL into out. */
 void fc_rand_hex(char *out, int bytes);

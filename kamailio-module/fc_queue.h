@@ -16,7 +16,7 @@ typedef struct fc_msg {
 
 /* State shared by every process. */
 typedef struct fc_shared {
-	volatile int redis_up;        /* the bus process is connected */
+	volatile int redis_up;          /* the bus process is connected */
 	volatile long redis_down_since; /* seconds, 0 when up */
 	volatile int shutting_down;
 } fc_shared;

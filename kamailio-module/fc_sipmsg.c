@@ -53,7 +53,8 @@ json_t *fc_json_str(const char *s, int len)
 	int i = 0, o = 0;
 	while (i < len) {
 		int k = utf8_len(p + i, len - i);
-		if (k == 0 || (k == 1 && p[i] < 0x20 && p[i] != '\r' && p[i] != '\n' && p[i] != '\t')) {
+		if (k == 0 ||
+		    (k == 1 && p[i] < 0x20 && p[i] != '\r' && p[i] != '\n' && p[i] != '\t')) {
 			buf[o++] = '?';
 			i++;
 			continue;
@@ -191,7 +192,8 @@ json_t *fc_sipmsg_invite(struct sip_msg *msg, int *code, const char **reason)
 				goto fail;
 			json_t *n = fc_json_str(h->name.s, h->name.len);
 			json_t *val = fc_json_str(v.s, v.len > 1024 ? 1024 : v.len);
-			if (json_array_append_new(pair, n) < 0 || json_array_append_new(pair, val) < 0)
+			if (json_array_append_new(pair, n) < 0 ||
+			    json_array_append_new(pair, val) < 0)
 				goto fail;
 		} else if (name_is(&h->name, "User-to-User") && !uui.s) {
 			uui = v;
@@ -238,7 +240,7 @@ int fc_sipmsg_extras(struct sip_msg *msg, json_t *o)
 			if (json_array_size(hdrs) >= FC_MAX_XHDRS)
 				continue;
 			json_t *pair = json_pack("[oo]", fc_json_str(h->name.s, h->name.len),
-						 fc_json_str(v.s, v.len > 1024 ? 1024 : v.len));
+			                         fc_json_str(v.s, v.len > 1024 ? 1024 : v.len));
 			if (!pair || json_array_append_new(hdrs, pair) < 0)
 				return -1;
 		} else if (h->type == HDR_CONTENTTYPE_T) {

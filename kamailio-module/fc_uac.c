@@ -47,7 +47,7 @@ static void uri_transport(const char *uri, char *out, size_t n)
 /* Sends (or re-sends, with auth) the initial INVITE of out-leg l's snapshot
  * d; extra is an extra header line block (Authorization) or "". */
 static int send_invite(const char *sid, const fc_dialog *d, const char *hdrs, const char *sdp,
-		       const char *extra, char *err, size_t errlen)
+                       const char *extra, char *err, size_t errlen)
 {
 	str cid = {(char *)d->call_id, (int)strlen(d->call_id)};
 	str ftag = {(char *)d->loc_tag, (int)strlen(d->loc_tag)};
@@ -79,14 +79,14 @@ static int send_invite(const char *sid, const fc_dialog *d, const char *hdrs, co
 		snprintf(err, errlen, "no memory");
 		return -1;
 	}
-	snprintf(all, hl, "%s%s%s%s", contact, sdp && *sdp ? "Content-Type: application/sdp\r\n" : "",
-		 hdrs, extra);
+	snprintf(all, hl, "%s%s%s%s", contact,
+	         sdp && *sdp ? "Content-Type: application/sdp\r\n" : "", hdrs, extra);
 	str m = str_init("INVITE");
 	str h = {all, (int)strlen(all)};
 	str b = {(char *)(sdp ? sdp : ""), sdp ? (int)strlen(sdp) : 0};
 	uac_req_t r;
 	set_uac_req(&r, &m, &h, b.len ? &b : NULL, dlg,
-		    TMCB_LOCAL_COMPLETED | TMCB_LOCAL_RESPONSE_IN | TMCB_DESTROY, fc_uac_cb, ctx);
+	            TMCB_LOCAL_COMPLETED | TMCB_LOCAL_RESPONSE_IN | TMCB_DESTROY, fc_uac_cb, ctx);
 	unsigned int th = 0, tl = 0;
 	int rc = tmb.t_uac_with_ids(&r, &th, &tl);
 	free(all);
@@ -182,9 +182,10 @@ int fc_uac_dial(json_t *cmd, const char *sid, char *err, size_t errlen)
 		snprintf(l->dlg.loc_tag, sizeof l->dlg.loc_tag, "%s", tag);
 		bad |= fc_copy(l->dlg.loc_uri, sizeof l->dlg.loc_uri, from, (int)strlen(from));
 		bad |= fc_copy(l->dlg.rem_uri, sizeof l->dlg.rem_uri, to, (int)strlen(to));
-		bad |= fc_copy(l->dlg.rem_target, sizeof l->dlg.rem_target, ruri, (int)strlen(ruri));
+		bad |=
+		    fc_copy(l->dlg.rem_target, sizeof l->dlg.rem_target, ruri, (int)strlen(ruri));
 		bad |= fc_copy(l->dlg.dst_uri, sizeof l->dlg.dst_uri, dst ? dst : "",
-			       dst ? (int)strlen(dst) : 0);
+		               dst ? (int)strlen(dst) : 0);
 		l->dlg.loc_seq = 1;
 		snprintf(l->auth_user, sizeof l->auth_user, "%s", au ? au : "");
 		snprintf(l->auth_pass, sizeof l->auth_pass, "%s", ap ? ap : "");
@@ -247,11 +248,11 @@ void fc_uac_auth_retry(const char *sid, int code, const char *challenge)
 	char cnonce[17], cred[2048], extra[2200];
 	fc_rand_hex(cnonce, 8);
 	int n = fc_digest_authorization(&ch, "INVITE", snap.rem_target, user, pass, cnonce, 1, cred,
-					sizeof cred);
+	                                sizeof cred);
 	int rc = -1;
 	if (n > 0) {
 		snprintf(extra, sizeof extra, "%s: %s\r\n",
-			 code == 407 ? "Proxy-Authorization" : "Authorization", cred);
+		         code == 407 ? "Proxy-Authorization" : "Authorization", cred);
 		rc = send_invite(sid, &snap, hdrs, sdp, extra, err, sizeof err);
 	}
 	free(hdrs);
@@ -335,8 +336,8 @@ static void on_invite_final(struct cell *t, fc_uac_ctx *ctx, struct sip_msg *rpl
 		dst = (str){snap.dst_uri, (int)strlen(snap.dst_uri)};
 		dlg_t *d = NULL;
 		int ok = tmb.new_dlg_uac(&cid, &ftag, snap.loc_seq, &from, &to, &d) >= 0 &&
-			 tmb.set_dlg_target(d, &ruri, dst.len ? &dst : NULL) >= 0 &&
-			 tmb.dlg_response_uac(d, rpl, IS_TARGET_REFRESH) >= 0;
+		         tmb.set_dlg_target(d, &ruri, dst.len ? &dst : NULL) >= 0 &&
+		         tmb.dlg_response_uac(d, rpl, IS_TARGET_REFRESH) >= 0;
 		json_t *ev = json_pack("{s:i,s:s}", "code", code, "sip_call_id", snap.call_id);
 		if (ev)
 			fc_sipmsg_extras(rpl, ev);
@@ -363,14 +364,14 @@ static void on_invite_final(struct cell *t, fc_uac_ctx *ctx, struct sip_msg *rpl
 			/* The 2xx raced our CANCEL (tm ACKs it): hang up with BYE
 			 * from the bus process. */
 			fc_queue_push_local(json_pack("{s:i,s:s,s:s,s:s}", "v", 1, "op", "hangup",
-						      "call_sid", sid, "id", ""));
+			                              "call_sid", sid, "id", ""));
 		}
 		return;
 	}
 	if ((code == 401 || code == 407) && !faked) {
 		fc_leg *l = fc_leg_lock(sid);
 		int retry = l && !l->ended && !l->hangup && l->auth_user[0] &&
-			    l->auth_tries < FC_MAX_AUTH_TRIES;
+		            l->auth_tries < FC_MAX_AUTH_TRIES;
 		fc_leg_unlock(sid);
 		char *chal = retry ? challenge_of(rpl, code) : NULL;
 		if (chal) {
@@ -382,9 +383,9 @@ static void on_invite_final(struct cell *t, fc_uac_ctx *ctx, struct sip_msg *rpl
 			retry = l && (l->auth_tries == 0 || stale);
 			fc_leg_unlock(sid);
 			if (retry) {
-				json_t *c = json_pack("{s:i,s:s,s:s,s:s,s:i,s:s}", "v", 1, "op", "auth",
-						      "call_sid", sid, "id", "", "code", code,
-						      "challenge", chal);
+				json_t *c = json_pack("{s:i,s:s,s:s,s:s,s:i,s:s}", "v", 1, "op",
+				                      "auth", "call_sid", sid, "id", "", "code",
+				                      code, "challenge", chal);
 				free(chal);
 				if (c && fc_queue_push_local(c) == 0)
 					return;
@@ -398,7 +399,9 @@ static void on_invite_final(struct cell *t, fc_uac_ctx *ctx, struct sip_msg *rpl
 	if (ev && !faked)
 		fc_sipmsg_extras(rpl, ev);
 	fc_leg *l = fc_leg_lock(sid);
-	const char *reason = l && l->hangup ? "hangup" : faked && code == 408 ? "timeout" : "rejected";
+	const char *reason = l && l->hangup         ? "hangup"
+	                     : faked && code == 408 ? "timeout"
+	                                            : "rejected";
 	fc_leg_unlock(sid);
 	if (ev)
 		json_object_set_new(ev, "reason", json_string(reason));
@@ -416,8 +419,9 @@ static void on_invite_progress(fc_uac_ctx *ctx, struct sip_msg *rpl, int code)
 	str reason = rpl->first_line.u.reply.reason;
 	json_object_set_new(ev, "reason", fc_json_str(reason.s, reason.len));
 	if (parse_headers(rpl, HDR_TO_F, 0) == 0 && rpl->to && get_to(rpl)->tag_value.len)
-		json_object_set_new(ev, "to_tag", fc_json_str(get_to(rpl)->tag_value.s,
-							      get_to(rpl)->tag_value.len));
+		json_object_set_new(
+		    ev, "to_tag",
+		    fc_json_str(get_to(rpl)->tag_value.s, get_to(rpl)->tag_value.len));
 	fc_leg *l = fc_leg_lock(ctx->sid);
 	if (l && !l->ended && !l->hangup && l->state != FC_CONFIRMED &&
 	    (code != l->last_progress || (has_sdp && !l->progress_sdp))) {
@@ -437,8 +441,8 @@ static void on_request_final(fc_uac_ctx *ctx, struct sip_msg *rpl, int code)
 		fc_end_leg_code(ctx->sid, "hangup", code);
 		return;
 	}
-	json_t *ev = json_pack("{s:s,s:s,s:i}", "req_id", ctx->req_id, "method", ctx->method,
-			       "code", code);
+	json_t *ev =
+	    json_pack("{s:s,s:s,s:i}", "req_id", ctx->req_id, "method", ctx->method, "code", code);
 	if (ev && !faked)
 		fc_sipmsg_extras(rpl, ev);
 	fc_leg *l = fc_leg_lock(ctx->sid);

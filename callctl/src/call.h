@@ -15,30 +15,30 @@ typedef struct call {
 	char sid[40];
 	char proxy[128];
 	char event_id[64]; /* the call.incoming entry being handled; "" once acked */
-	form params;	   /* standard webhook parameters */
+	form params;       /* standard webhook parameters */
 	char *voice_url, *voice_method, *fallback_url, *fallback_method;
 	char *doc_url; /* URL of the running document (base for relative URLs) */
 	twiml_doc *doc;
-	size_t pc;	   /* next verb */
-	int in_fallback;   /* the fallback URL has been used */
-	int cmd_n;	   /* command counter for ids */
-	webhook_call *wh;  /* fetch in flight */
-	uv_timer_t timer;  /* <Pause> */
+	size_t pc;        /* next verb */
+	int in_fallback;  /* the fallback URL has been used */
+	int cmd_n;        /* command counter for ids */
+	webhook_call *wh; /* fetch in flight */
+	uv_timer_t timer; /* <Pause> */
 	int timer_active;
-	int dead;	   /* ended: nothing more may be done */
+	int dead; /* ended: nothing more may be done */
 	/* B2BUA state (issue 3) */
-	int answered;	      /* 200 OK sent to the caller */
-	int answering;	      /* an answer is on its way (rtpengine, then reply) */
-	int ending;	      /* being torn down: no more TwiML */
-	int media;	      /* an rtpengine call exists for this tree */
-	int sc_fired;	      /* the caller's StatusCallback was sent */
+	int answered;  /* 200 OK sent to the caller */
+	int answering; /* an answer is on its way (rtpengine, then reply) */
+	int ending;    /* being torn down: no more TwiML */
+	int media;     /* an rtpengine call exists for this tree */
+	int sc_fired;  /* the caller's StatusCallback was sent */
 	int64_t start_ms, answer_ms;
-	char *a_sdp;	      /* the caller's current SDP */
-	char *our_sdp;	      /* the SDP the caller last got from us */
+	char *a_sdp;              /* the caller's current SDP */
+	char *our_sdp;            /* the SDP the caller last got from us */
 	char *sc_url, *sc_method; /* the number's / domain's StatusCallback */
 	int sc_seq;
-	struct dial *dial;    /* the <Dial> being run, NULL when none */
-	char bridged[40];     /* CallSid of the leg bridged to the caller, "" */
+	struct dial *dial; /* the <Dial> being run, NULL when none */
+	char bridged[40];  /* CallSid of the leg bridged to the caller, "" */
 	char bridged_proxy[128];
 	uv_timer_t dial_timer;  /* Dial timeout (per target when sequential) */
 	uv_timer_t limit_timer; /* Dial timeLimit */

@@ -84,7 +84,8 @@ int config_load(fc_config *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof *c);
 	if (parse_redis_url(c, env_or("FULCRUM_REDIS_URL", "redis://127.0.0.1:6379")) < 0) {
-		snprintf(err, errlen, "FULCRUM_REDIS_URL: expected redis://[:password@]host[:port][/db]");
+		snprintf(err, errlen,
+		         "FULCRUM_REDIS_URL: expected redis://[:password@]host[:port][/db]");
 		return -1;
 	}
 	if (copy(c->api_addr, sizeof c->api_addr, env_or("FULCRUM_API_ADDR", "127.0.0.1")) < 0 ||
@@ -106,7 +107,7 @@ int config_load(fc_config *c, char *err, size_t errlen)
 	snprintf(dflt_url, sizeof dflt_url, "http://%s:%d", c->api_addr, c->api_port);
 	if (copy(c->public_url, sizeof c->public_url, env_or("FULCRUM_PUBLIC_URL", dflt_url)) < 0 ||
 	    copy(c->rtpengine_ng, sizeof c->rtpengine_ng,
-		 env_or("FULCRUM_RTPENGINE_NG", "127.0.0.1:2223")) < 0) {
+	         env_or("FULCRUM_RTPENGINE_NG", "127.0.0.1:2223")) < 0) {
 		snprintf(err, errlen, "FULCRUM_PUBLIC_URL/FULCRUM_RTPENGINE_NG too long");
 		return -1;
 	}
@@ -120,10 +121,12 @@ int config_load(fc_config *c, char *err, size_t errlen)
 	}
 	if (copy(c->pstn_trunk, sizeof c->pstn_trunk, env_or("FULCRUM_PSTN_TRUNK", "")) < 0 ||
 	    copy(c->pstn_user, sizeof c->pstn_user, env_or("FULCRUM_PSTN_TRUNK_USER", "")) < 0 ||
-	    copy(c->pstn_pass, sizeof c->pstn_pass, env_or("FULCRUM_PSTN_TRUNK_PASSWORD", "")) < 0 ||
+	    copy(c->pstn_pass, sizeof c->pstn_pass, env_or("FULCRUM_PSTN_TRUNK_PASSWORD", "")) <
+	        0 ||
 	    copy(c->tones_dir, sizeof c->tones_dir, env_or("FULCRUM_TONES_DIR", "")) < 0 ||
 	    copy(c->sip_host, sizeof c->sip_host, env_or("FULCRUM_SIP_DOMAIN", "127.0.0.1")) < 0) {
-		snprintf(err, errlen, "FULCRUM_PSTN_TRUNK*/FULCRUM_TONES_DIR/FULCRUM_SIP_DOMAIN too long");
+		snprintf(err, errlen,
+		         "FULCRUM_PSTN_TRUNK*/FULCRUM_TONES_DIR/FULCRUM_SIP_DOMAIN too long");
 		return -1;
 	}
 	char host[64] = "callctl";

@@ -118,12 +118,34 @@ static void record_start(call *c, dleg *l)
 {
 	char now[32];
 	snprintf(now, sizeof now, "%lld", (long long)l->start_ms);
-	const char *pairs[] = {"sid", l->sid, "account_sid", eng_cfg->account_sid,
-			       "parent_call_sid", c->sid, "to", l->to, "to_formatted", l->to,
-			       "from", l->from, "from_formatted", l->from, "status", "initiated",
-			       "direction", "outbound-dial", "api_version", "2010-04-01",
-			       "date_created", now, "date_updated", now, "start_time", now,
-			       "proxy", c->proxy};
+	const char *pairs[] = {"sid",
+	                       l->sid,
+	                       "account_sid",
+	                       eng_cfg->account_sid,
+	                       "parent_call_sid",
+	                       c->sid,
+	                       "to",
+	                       l->to,
+	                       "to_formatted",
+	                       l->to,
+	                       "from",
+	                       l->from,
+	                       "from_formatted",
+	                       l->from,
+	                       "status",
+	                       "initiated",
+	                       "direction",
+	                       "outbound-dial",
+	                       "api_version",
+	                       "2010-04-01",
+	                       "date_created",
+	                       now,
+	                       "date_updated",
+	                       now,
+	                       "start_time",
+	                       now,
+	                       "proxy",
+	                       c->proxy};
 	eng_store(l->sid, (int)(sizeof pairs / sizeof pairs[0] / 2), pairs);
 	char key[96];
 	snprintf(key, sizeof key, "fc:calls:%s", eng_cfg->account_sid);
@@ -143,9 +165,10 @@ static void record_end(dleg *l)
 	char now[32], dur[24], ret[16], key[64];
 	snprintf(now, sizeof now, "%lld", (long long)l->end_ms);
 	snprintf(dur, sizeof dur, "%lld",
-		 (long long)(l->answer_ms ? (l->end_ms - l->answer_ms + 500) / 1000 : 0));
-	const char *pairs[] = {"status", l->status, "date_updated", now, "end_time", now,
-			       "duration", dur, "sip_call_id", l->sip_call_id};
+	         (long long)(l->answer_ms ? (l->end_ms - l->answer_ms + 500) / 1000 : 0));
+	const char *pairs[] = {"status",      l->status,     "date_updated", now,
+	                       "end_time",    now,           "duration",     dur,
+	                       "sip_call_id", l->sip_call_id};
 	eng_store(l->sid, (int)(sizeof pairs / sizeof pairs[0] / 2), pairs);
 	snprintf(ret, sizeof ret, "%d", eng_cfg->call_retention_s);
 	snprintf(key, sizeof key, "fc:call:%s", l->sid);
@@ -184,7 +207,7 @@ static void offer_cb(const char *sdp, const char *err, void *ud)
 			LOGW("call %s: rtpengine offer for leg %s: %s", c->sid, l->sid, err);
 			/* Reported like a leg the far end refused. */
 			json_t *ev = json_pack("{s:s,s:s,s:i}", "call_sid", l->sid, "reason",
-					       "failed", "code", 500);
+			                       "failed", "code", 500);
 			dial_on_leg_event(c, "call.ended", ev);
 			json_decref(ev);
 		} else if (l->state == L_STARTED) {
@@ -193,11 +216,11 @@ static void offer_cb(const char *sdp, const char *err, void *ud)
 			media_block(c->sid, l->sid);
 			json_t *hdrs = json_array();
 			for (int i = 0; i < l->t.n_hdrs; i++)
-				json_array_append_new(hdrs, json_pack("[ss]", l->t.hdr_names[i],
-								      l->t.hdr_values[i]));
+				json_array_append_new(
+				    hdrs, json_pack("[ss]", l->t.hdr_names[i], l->t.hdr_values[i]));
 			json_t *cmd = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "op", "dial", "ruri",
-						l->t.ruri, "from", d->from_hdr, "to", l->t.to, "sdp",
-						sdp, "headers", hdrs);
+			                        l->t.ruri, "from", d->from_hdr, "to", l->t.to,
+			                        "sdp", sdp, "headers", hdrs);
 			if (cmd && l->t.dst[0])
 				json_object_set_new(cmd, "dst", json_string(l->t.dst));
 			if (cmd && l->t.auth_user[0]) {
@@ -320,8 +343,8 @@ static void bridge_cb(const char *sdp, const char *err, void *ud)
 				/* rtpengine moved the caller's side when it re-paired
 				 * it with this leg: tell the caller (re-INVITE). */
 				eng_cmd(c, c->proxy, c->sid,
-					json_pack("{s:s,s:s,s:s,s:s}", "op", "request", "method",
-						  "INVITE", "req_id", "fc-bridge", "sdp", sdp));
+				        json_pack("{s:s,s:s,s:s,s:s}", "op", "request", "method",
+				                  "INVITE", "req_id", "fc-bridge", "sdp", sdp));
 			}
 			free(c->our_sdp);
 			c->our_sdp = strdup(sdp);
@@ -332,7 +355,7 @@ static void bridge_cb(const char *sdp, const char *err, void *ud)
 			snprintf(c->bridged, sizeof c->bridged, "%s", l->sid);
 			snprintf(c->bridged_proxy, sizeof c->bridged_proxy, "%s", c->proxy);
 			uv_timer_start(&c->limit_timer, on_time_limit,
-				       (uint64_t)d->time_limit_s * 1000, 0);
+			               (uint64_t)d->time_limit_s * 1000, 0);
 		}
 	}
 	call_unref(c);
@@ -525,7 +548,7 @@ static void finish_dial(call *c, const char *status)
 		form_add(&extra, "DialCallSid", w->sid);
 		int64_t end = w->end_ms ? w->end_ms : now_ms();
 		snprintf(dur, sizeof dur, "%lld",
-			 (long long)(w->answer_ms ? (end - w->answer_ms + 500) / 1000 : 0));
+		         (long long)(w->answer_ms ? (end - w->answer_ms + 500) / 1000 : 0));
 		form_add(&extra, "DialCallDuration", dur);
 		form_add(&extra, "DialBridged", d->winner >= 0 ? "true" : "false");
 		if (w->sip_call_id[0])
@@ -561,11 +584,11 @@ static void finish_dial(call *c, const char *status)
 	} else if (!c->answered && d->winner < 0 && c->doc && c->pc >= c->doc->n_verbs) {
 		/* answerOnBridge and nothing after the Dial: the caller was never
 		 * answered, so it gets the outcome as a final response. */
-		int code = !strcmp(status, "busy")	? 486
-			   : !strcmp(status, "no-answer") ? 480
-			   : !strcmp(status, "canceled")  ? 487
-			   : w && w->code >= 400 && w->code < 700 ? w->code
-								  : 502;
+		int code = !strcmp(status, "busy")                ? 486
+		           : !strcmp(status, "no-answer")         ? 480
+		           : !strcmp(status, "canceled")          ? 487
+		           : w && w->code >= 400 && w->code < 700 ? w->code
+		                                                  : 502;
 		eng_end_call(c, code, NULL, status);
 	} else {
 		eng_run(c);
@@ -624,8 +647,8 @@ static int caller_id_ok(const char *s)
 	if (!s || !*s || strlen(s) > 64)
 		return 0;
 	for (const char *p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		      strchr("+-_.", *p)))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("+-_.", *p)))
 			return 0;
 	return 1;
 }
@@ -635,8 +658,8 @@ static void set_leg_opts(dleg *l, const twiml_leg *o)
 	if (o->status_callback && *o->status_callback) {
 		l->sc_url = strdup(o->status_callback);
 		l->sc_method = strdup(o->status_callback_method == TWIML_GET ? "GET" : "POST");
-		l->sc_events = o->status_callback_event ? o->status_callback_event
-							: TWIML_EV_COMPLETED;
+		l->sc_events =
+		    o->status_callback_event ? o->status_callback_event : TWIML_EV_COMPLETED;
 	}
 }
 
@@ -674,7 +697,7 @@ void dial_start(call *c, const struct twiml_dial *td)
 	} else {
 		snprintf(d->from_param, sizeof d->from_param, "%s", from ? from : "anonymous");
 		snprintf(d->from_hdr, sizeof d->from_hdr, "<sip:%s@%s>",
-			 from && *from ? from : "anonymous", eng_cfg->sip_host);
+		         from && *from ? from : "anonymous", eng_cfg->sip_host);
 	}
 	if (eng_cfg->tones_dir[0] && !td->answer_on_bridge &&
 	    ringtone_path(td->ring_tone, eng_cfg->tones_dir, d->ring_file, sizeof d->ring_file) < 0)
@@ -689,19 +712,19 @@ void dial_start(call *c, const struct twiml_dial *td)
 		memcpy(l->from, d->from_param, sizeof d->from_param);
 		if (nn->kind == TWIML_NOUN_SIP) {
 			code = dialtarget_sip(nn->u.sip.uri, nn->u.sip.username, nn->u.sip.password,
-					      &l->t, err, sizeof err);
+			                      &l->t, err, sizeof err);
 			set_leg_opts(l, &nn->u.sip.leg);
 			memcpy(l->to, l->t.ruri, sizeof l->t.ruri);
 		} else if (nn->kind == TWIML_NOUN_NUMBER) {
 			code = dialtarget_number(nn->u.number.number, eng_cfg->pstn_trunk,
-						 eng_cfg->pstn_user, eng_cfg->pstn_pass, &l->t, err,
-						 sizeof err);
+			                         eng_cfg->pstn_user, eng_cfg->pstn_pass, &l->t, err,
+			                         sizeof err);
 			set_leg_opts(l, &nn->u.number.leg);
 			memcpy(l->to, l->t.number, sizeof l->t.number);
 		} else {
 			code = 13215;
 			snprintf(err, sizeof err, "Dial: <%s> is not supported by this server",
-				 twiml_noun_name(nn->kind));
+			         twiml_noun_name(nn->kind));
 		}
 		if (code) {
 			eng_record_error(c, code, err, c->doc_url);

@@ -36,7 +36,7 @@ webhook_client *eng_wh;
  * callctl sends goes through here (bus-protocol.md §2, §5). root may be
  * NULL (a leg of a call nobody runs any more). */
 static void send_cmd(const char *proxy, const char *id, const char *leg_sid, const char *root,
-		     json_t *cmd)
+                     json_t *cmd)
 {
 	if (!cmd || !proxy) {
 		json_decref(cmd);
@@ -64,8 +64,8 @@ void eng_cmd(call *c, const char *proxy, const char *leg_sid, json_t *cmd)
 }
 
 /* `reply` on the caller's INVITE, with an SDP and/or one extra header. */
-static void send_reply(call *c, int code, const char *reason, const char *sdp,
-		       const char *hdr_name, const char *hdr_value)
+static void send_reply(call *c, int code, const char *reason, const char *sdp, const char *hdr_name,
+                       const char *hdr_value)
 {
 	json_t *cmd = json_pack("{s:s,s:i}", "op", "reply", "code", code);
 	if (cmd && reason)
@@ -118,10 +118,10 @@ static void status_cb_done(const webhook_result *r, void *ud)
 void eng_status_callback(const char *url, const char *method, const form *params)
 {
 	webhook_req req = {.url = url,
-			   .method = method && *method ? method : "POST",
-			   .params = params,
-			   .auth_token = eng_cfg->auth_token,
-			   .max_body = 65536};
+	                   .method = method && *method ? method : "POST",
+	                   .params = params,
+	                   .auth_token = eng_cfg->auth_token,
+	                   .max_body = 65536};
 	if (!webhook_fetch(eng_wh, &req, status_cb_done, NULL))
 		LOGW("status callback %s: cannot start", url);
 }
@@ -137,7 +137,7 @@ static void ack_incoming(call *c)
 /* ---- notifications (recorded errors, store.md) --------------------------- */
 
 static void record_error(call *c, int code, const char *detail, const char *url, const char *method,
-			 const char *body)
+                         const char *body)
 {
 	char nsid[SID_LEN + 1], now[32], ret[16];
 	sid_new(nsid, "NO");
@@ -159,13 +159,13 @@ static void record_error(call *c, int code, const char *detail, const char *url,
 	char *vars = form_encode(&c->params);
 	char more[80];
 	snprintf(more, sizeof more, "https://www.twilio.com/docs/errors/%d", code);
-	json_t *j = json_pack("{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "sid", nsid,
-			      "account_sid", eng_cfg->account_sid, "call_sid", c->sid, "error_code",
-			      code, "log", 0, "message_text", message_text ? message_text : "",
-			      "more_info", more, "request_url", url ? url : "", "request_method",
-			      method ? method : "", "request_variables", vars ? vars : "",
-			      "response_body", body ? body : "", "response_headers", "",
-			      "date_created", (json_int_t)t);
+	json_t *j =
+	    json_pack("{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "sid", nsid,
+	              "account_sid", eng_cfg->account_sid, "call_sid", c->sid, "error_code", code,
+	              "log", 0, "message_text", message_text ? message_text : "", "more_info", more,
+	              "request_url", url ? url : "", "request_method", method ? method : "",
+	              "request_variables", vars ? vars : "", "response_body", body ? body : "",
+	              "response_headers", "", "date_created", (json_int_t)t);
 	free(message_text);
 	free(vars);
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -244,8 +244,8 @@ static void finish_cb(redisAsyncContext *rc, void *r, void *priv)
 			json_t *cmd = json_pack("{s:s}", "op", "hangup");
 			eng_cmd(c, c->proxy, c->sid, cmd);
 		} else if (f->code) {
-			send_reply(c, f->code, f->reason, NULL, f->hdr_value[0] ? "X-Fulcrum-Error" : NULL,
-				   f->hdr_value);
+			send_reply(c, f->code, f->reason, NULL,
+			           f->hdr_value[0] ? "X-Fulcrum-Error" : NULL, f->hdr_value);
 		}
 		root_cleanup(c, f->status);
 	}
@@ -261,7 +261,7 @@ static void finish_cb(redisAsyncContext *rc, void *r, void *priv)
 /* Ends the call: BYE when answered, else a final SIP response (code 0:
  * none), with a status. */
 static void finish(call *c, int code, const char *reason, const char *status, int err_code,
-		   const char *err_msg)
+                   const char *err_msg)
 {
 	finish_ctx *f = calloc(1, sizeof *f);
 	if (!f)
@@ -273,7 +273,7 @@ static void finish(call *c, int code, const char *reason, const char *status, in
 	snprintf(f->status, sizeof f->status, "%s", status);
 	if (err_code) {
 		snprintf(f->hdr_value, sizeof f->hdr_value, "%d %s", err_code,
-			 err_msg ? err_msg : twerr_message(err_code));
+		         err_msg ? err_msg : twerr_message(err_code));
 		for (char *p = f->hdr_value; *p; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
 				*p = ' ';
@@ -347,8 +347,9 @@ void eng_answer(call *c, void (*then)(call *c, int ok))
 	if (!a || !c->a_sdp) {
 		free(a);
 		if (!c->a_sdp)
-			record_error(c, 12400, "the caller offered no SDP (late offer is not supported)",
-				     NULL, NULL, NULL);
+			record_error(c, 12400,
+			             "the caller offered no SDP (late offer is not supported)",
+			             NULL, NULL, NULL);
 		then(c, 0);
 		return;
 	}
@@ -393,7 +394,7 @@ static int is_twiml_type(const char *ct)
 
 /* A fetch or parse failed: record it, then try the fallback URL once. */
 static void handle_failure(call *c, int code, const char *detail, const char *url,
-			   const char *method, const char *body)
+                           const char *method, const char *body)
 {
 	record_error(c, code, detail, url, method, body);
 	if (!c->in_fallback && c->fallback_url && *c->fallback_url) {
@@ -432,7 +433,7 @@ static void fetch_cb(const webhook_result *r, void *ud)
 	if (!is_twiml_type(r->content_type)) {
 		char detail[200];
 		snprintf(detail, sizeof detail, "Content-Type %s is not TwiML",
-			 r->content_type ? r->content_type : "(none)");
+		         r->content_type ? r->content_type : "(none)");
 		handle_failure(c, 12300, detail, url, NULL, r->body);
 		call_unref(c);
 		return;
@@ -465,10 +466,10 @@ static void fetch_with(call *c, const char *url, const char *method, const form 
 		form_append(&merged, extra);
 	}
 	webhook_req req = {.url = url,
-			   .method = method && *method ? method : "POST",
-			   .params = extra ? &merged : &c->params,
-			   .auth_token = eng_cfg->auth_token,
-			   .max_body = TWIML_MAX_DOC};
+	                   .method = method && *method ? method : "POST",
+	                   .params = extra ? &merged : &c->params,
+	                   .auth_token = eng_cfg->auth_token,
+	                   .max_body = TWIML_MAX_DOC};
 	call_ref(c);
 	c->wh = webhook_fetch(eng_wh, &req, fetch_cb, c);
 	form_free(&merged);
@@ -530,8 +531,8 @@ static void run(call *c)
 		case TWIML_REDIRECT: {
 			char *url = url_resolve(c->doc_url, v->u.redirect.url);
 			if (!url) {
-				handle_failure(c, 11100, "invalid <Redirect> URL", v->u.redirect.url,
-					       NULL, NULL);
+				handle_failure(c, 11100, "invalid <Redirect> URL",
+				               v->u.redirect.url, NULL, NULL);
 				return;
 			}
 			/* A new document starts: the fallback may serve it again. */
@@ -542,7 +543,8 @@ static void run(call *c)
 		case TWIML_PAUSE:
 			call_ref(c);
 			c->timer_active = 1;
-			uv_timer_start(&c->timer, pause_done, (uint64_t)v->u.pause.length * 1000, 0);
+			uv_timer_start(&c->timer, pause_done, (uint64_t)v->u.pause.length * 1000,
+			               0);
 			return;
 		case TWIML_HANGUP:
 			/* <Hangup> answers, then hangs up (twilio-voice.md §2.13). */
@@ -550,7 +552,8 @@ static void run(call *c)
 			return;
 		default: {
 			char msg[160];
-			snprintf(msg, sizeof msg, "<%s> is not supported yet", twiml_verb_name(v->kind));
+			snprintf(msg, sizeof msg, "<%s> is not supported yet",
+			         twiml_verb_name(v->kind));
 			record_error(c, 12400, msg, c->doc_url, NULL, NULL);
 			finish(c, 501, "Not Implemented", "failed", 12400, msg);
 			return;
@@ -586,7 +589,7 @@ static void build_params(call *c, json_t *sip, const char *kind, json_t *app, co
 		snprintf(to, sizeof to, "%s", e164);
 	else
 		snprintf(to, sizeof to, "sip:%s%s%s", ruri_user ? ruri_user : "",
-			 ruri_user && *ruri_user ? "@" : "", ruri_host ? ruri_host : "");
+		         ruri_user && *ruri_user ? "@" : "", ruri_host ? ruri_host : "");
 	form_add(p, "CallSid", c->sid);
 	form_add(p, "AccountSid", eng_cfg->account_sid);
 	form_add(p, "From", from);
@@ -652,7 +655,7 @@ static void start_cb(redisAsyncContext *rc, void *r, void *priv)
 }
 
 static void start_call(call *c, json_t *ev, json_t *sip, const char *kind, json_t *app,
-		       const char *e164)
+                       const char *e164)
 {
 	c->voice_url = json_strdup(app, "voice_url");
 	c->voice_method = json_strdup(app, "voice_method");
@@ -660,9 +663,9 @@ static void start_call(call *c, json_t *ev, json_t *sip, const char *kind, json_
 	c->fallback_method = json_strdup(app, "voice_fallback_method");
 	/* Numbers have StatusCallback, SIP domains VoiceStatusCallbackUrl. */
 	c->sc_url = json_strdup(app, strcmp(kind, "sd") == 0 ? "voice_status_callback_url"
-							    : "status_callback");
+	                                                     : "status_callback");
 	c->sc_method = json_strdup(app, strcmp(kind, "sd") == 0 ? "voice_status_callback_method"
-							       : "status_callback_method");
+	                                                        : "status_callback_method");
 	c->a_sdp = json_strdup(sip, "sdp");
 	c->start_ms = now_ms();
 	build_params(c, sip, kind, app, e164);
@@ -972,7 +975,7 @@ static void answer_leftover(const char *type, const char *sid, const char *proxy
 		const char *txn = json_string_value(json_object_get(ev, "txn"));
 		if (txn)
 			raw_cmd(proxy, sid,
-				json_pack("{s:s,s:i,s:s}", "op", "reply", "code", 481, "txn", txn));
+			        json_pack("{s:s,s:i,s:s}", "op", "reply", "code", 481, "txn", txn));
 	}
 }
 
@@ -989,9 +992,9 @@ static void closed_event(const char *id, const char *root, const char *type, jso
 			int force;
 			const char *status = ended_status(ev, 1, &force);
 			/* Only a CANCEL/timeout that raced our own ending corrects it. */
-			finish_record(id, root, status,
-				      force && (!strcmp(status, "canceled") ||
-						!strcmp(status, "no-answer")));
+			finish_record(
+			    id, root, status,
+			    force && (!strcmp(status, "canceled") || !strcmp(status, "no-answer")));
 		}
 		return;
 	}

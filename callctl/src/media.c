@@ -69,7 +69,7 @@ static void sdp_opts(json_t *j, const char *sdp)
 }
 
 static int send_sdp(const char *cmd, const char *root, const char *from_tag, const char *to_tag,
-		    const char *sdp, rtpe_cb rcb, mreq *m)
+                    const char *sdp, rtpe_cb rcb, mreq *m)
 {
 	json_t *j = base(cmd, root, from_tag, to_tag);
 	if (!j) {
@@ -95,19 +95,18 @@ static mreq *mreq_new(media_cb cb, void *ud)
 }
 
 int media_offer(const char *root, const char *from_tag, const char *to_tag, const char *sdp,
-		media_cb cb, void *ud)
+                media_cb cb, void *ud)
 {
 	mreq *m = mreq_new(cb, ud);
-	return m && sdp ? send_sdp("offer", root, from_tag, to_tag, sdp, sdp_cb, m)
-			: (free(m), -1);
+	return m && sdp ? send_sdp("offer", root, from_tag, to_tag, sdp, sdp_cb, m) : (free(m), -1);
 }
 
 int media_answer(const char *root, const char *from_tag, const char *to_tag, const char *sdp,
-		 media_cb cb, void *ud)
+                 media_cb cb, void *ud)
 {
 	mreq *m = mreq_new(cb, ud);
 	return m && sdp ? send_sdp("answer", root, from_tag, to_tag, sdp, sdp_cb, m)
-			: (free(m), -1);
+	                : (free(m), -1);
 }
 
 static void alone_offer_cb(json_t *reply, const char *err, void *ud)
@@ -132,7 +131,7 @@ static void alone_offer_cb(json_t *reply, const char *err, void *ud)
 }
 
 int media_answer_alone(const char *root, const char *a_tag, const char *a_sdp, media_cb cb,
-		       void *ud)
+                       void *ud)
 {
 	mreq *m = mreq_new(cb, ud);
 	if (!m || !a_sdp)
@@ -255,9 +254,9 @@ char *media_blackhole_sdp(const char *offer)
 	if (!out)
 		return NULL;
 	int n = snprintf(out, 1024,
-			 "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-			 "m=audio 9 RTP/AVP %d",
-			 first);
+	                 "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+	                 "m=audio 9 RTP/AVP %d",
+	                 first);
 	if (te >= 0)
 		n += snprintf(out + n, 1024 - n, " %d", te);
 	n += snprintf(out + n, 1024 - n, "\r\n");
@@ -265,7 +264,7 @@ char *media_blackhole_sdp(const char *offer)
 		n += snprintf(out + n, 1024 - n, "a=rtpmap:%d %s\r\n", first, enc);
 	if (te >= 0)
 		n += snprintf(out + n, 1024 - n, "a=rtpmap:%d %s\r\na=fmtp:%d 0-16\r\n", te, te_enc,
-			      te);
+		              te);
 	snprintf(out + n, 1024 - n, "a=sendrecv\r\n");
 	return out;
 }

@@ -19,13 +19,13 @@ void media_shutdown(void);
 /* offer → answer with a crafted blackhole SDP: the SDP to answer the caller
  * with before anything is dialled (§5.3). */
 int media_answer_alone(const char *root, const char *a_tag, const char *a_sdp, media_cb cb,
-		       void *ud);
+                       void *ud);
 /* offer from `from_tag` (its SDP) towards `to_tag`: the SDP to send to_tag. */
 int media_offer(const char *root, const char *from_tag, const char *to_tag, const char *sdp,
-		media_cb cb, void *ud);
+                media_cb cb, void *ud);
 /* answer of to_tag (its SDP) to from_tag's offer: the SDP for from_tag. */
 int media_answer(const char *root, const char *from_tag, const char *to_tag, const char *sdp,
-		 media_cb cb, void *ud);
+                 media_cb cb, void *ud);
 /* Plays file to tag, repeated; stops any earlier playback to it. Fire and
  * forget (errors logged). */
 void media_play(const char *root, const char *tag, const char *file);

@@ -46,9 +46,9 @@ static void deliver_entries(redisReply *entries, int inbox)
 			if (strcmp(f->element[k]->str, "j") == 0) {
 				if (inbox)
 					rbus_cmd(NULL, NULL, "XACK fc:inbox:%s callctl %s",
-						 cfg->instance, id);
+					         cfg->instance, id);
 				on_event(inbox ? "" : id, f->element[k + 1]->str,
-					 f->element[k + 1]->len);
+				         f->element[k + 1]->len);
 				found = 1;
 			}
 		}
@@ -70,17 +70,18 @@ static void xreadgroup_cb(redisAsyncContext *c, void *r, void *priv)
 		LOGE("XREADGROUP: %s", reply->str);
 		if (strstr(reply->str, "NOGROUP")) {
 			redisAsyncCommand(blk, NULL, NULL,
-					  "XGROUP CREATE fc:events callctl 0 MKSTREAM");
-			redisAsyncCommand(blk, NULL, NULL, "XGROUP CREATE fc:inbox:%s callctl 0 MKSTREAM",
-					  cfg->instance);
+			                  "XGROUP CREATE fc:events callctl 0 MKSTREAM");
+			redisAsyncCommand(blk, NULL, NULL,
+			                  "XGROUP CREATE fc:inbox:%s callctl 0 MKSTREAM",
+			                  cfg->instance);
 		}
 	} else if (reply->type == REDIS_REPLY_ARRAY) {
 		for (size_t s = 0; s < reply->elements; s++) {
 			redisReply *st = reply->element[s];
 			if (st->elements == 2)
 				deliver_entries(st->element[1],
-						st->element[0]->str &&
-							!strncmp(st->element[0]->str, "fc:inbox:", 9));
+				                st->element[0]->str &&
+				                    !strncmp(st->element[0]->str, "fc:inbox:", 9));
 		}
 	}
 	xreadgroup();
@@ -89,10 +90,11 @@ static void xreadgroup_cb(redisAsyncContext *c, void *r, void *priv)
 static void xreadgroup(void)
 {
 	if (blk_ready && !stopping)
-		redisAsyncCommand(blk, xreadgroup_cb, NULL,
-				  "XREADGROUP GROUP callctl %s COUNT 64 BLOCK 1000 STREAMS fc:events "
-				  "fc:inbox:%s > >",
-				  cfg->instance, cfg->instance);
+		redisAsyncCommand(
+		    blk, xreadgroup_cb, NULL,
+		    "XREADGROUP GROUP callctl %s COUNT 64 BLOCK 1000 STREAMS fc:events "
+		    "fc:inbox:%s > >",
+		    cfg->instance, cfg->instance);
 }
 
 static void group_cb(redisAsyncContext *c, void *r, void *priv)
@@ -129,8 +131,9 @@ static void on_connect(const redisAsyncContext *c, int status)
 		/* The group starts at 0 so events queued before any callctl ran
 		 * are handled; BUSYGROUP is the normal case. */
 		redisAsyncCommand(blk, NULL, NULL, "XGROUP CREATE fc:inbox:%s callctl 0 MKSTREAM",
-				  cfg->instance);
-		redisAsyncCommand(blk, group_cb, NULL, "XGROUP CREATE fc:events callctl 0 MKSTREAM");
+		                  cfg->instance);
+		redisAsyncCommand(blk, group_cb, NULL,
+		                  "XGROUP CREATE fc:events callctl 0 MKSTREAM");
 	}
 }
 
@@ -240,7 +243,7 @@ static void on_timer(uv_timer_t *t)
 		free(touch_ids[i]);
 	n_touch = 0;
 	rbus_cmd(autoclaim_cb, NULL, "XAUTOCLAIM fc:events callctl %s 5000 0-0 COUNT 64",
-		 cfg->instance);
+	         cfg->instance);
 	if (++ticks % 60 == 0)
 		rbus_cmd(consumers_cb, NULL, "XINFO CONSUMERS fc:events callctl");
 }
@@ -280,7 +283,8 @@ int rbus_cmd(redisCallbackFn *cb, void *priv, const char *fmt, ...)
 	return r == REDIS_OK ? 0 : -1;
 }
 
-int rbus_cmdargv(redisCallbackFn *cb, void *priv, int argc, const char **argv, const size_t *argvlen)
+int rbus_cmdargv(redisCallbackFn *cb, void *priv, int argc, const char **argv,
+                 const size_t *argvlen)
 {
 	if (!cmd_ready)
 		return -1;

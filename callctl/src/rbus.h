@@ -25,7 +25,8 @@ int rbus_connected(void);
 /* Async command on the "cmd" connection; cb may be NULL. Returns 0, or -1
  * when not connected (cb is then not called). */
 int rbus_cmd(redisCallbackFn *cb, void *priv, const char *fmt, ...);
-int rbus_cmdargv(redisCallbackFn *cb, void *priv, int argc, const char **argv, const size_t *argvlen);
+int rbus_cmdargv(redisCallbackFn *cb, void *priv, int argc, const char **argv,
+                 const size_t *argvlen);
 /* XADD fc:inbox:{owner}: hands an event to the instance that owns its call. */
 void rbus_forward(const char *owner, const char *json, size_t len);
 /* This instance's consumer name. */

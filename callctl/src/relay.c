@@ -21,7 +21,7 @@ typedef struct relay_ctx {
 } relay_ctx;
 
 static void reply_txn(call *c, const char *leg, const char *txn, int code, const char *sdp,
-		      json_t *body_src)
+                      json_t *body_src)
 {
 	json_t *cmd = json_pack("{s:s,s:i,s:s}", "op", "reply", "code", code, "txn", txn);
 	if (!cmd)
@@ -29,7 +29,7 @@ static void reply_txn(call *c, const char *leg, const char *txn, int code, const
 	if (sdp)
 		json_object_set_new(cmd, "sdp", json_string(sdp));
 	else if (body_src && json_object_get(body_src, "body") &&
-		 json_object_get(body_src, "content_type")) {
+	         json_object_get(body_src, "content_type")) {
 		json_object_set(cmd, "body", json_object_get(body_src, "body"));
 		json_object_set(cmd, "content_type", json_object_get(body_src, "content_type"));
 	}
@@ -48,7 +48,7 @@ static const char *peer_of(call *c, const char *sid)
 }
 
 static relay_ctx *ctx_new(call *c, const char *from, const char *to, const char *txn,
-			  const char *method)
+                          const char *method)
 {
 	relay_ctx *x = calloc(1, sizeof *x);
 	if (!x)
@@ -81,8 +81,8 @@ static void offered(const char *sdp, const char *err, void *ud)
 			char req_id[96];
 			snprintf(req_id, sizeof req_id, "%s|%s", x->from, x->txn);
 			eng_cmd(c, c->proxy, x->to,
-				json_pack("{s:s,s:s,s:s,s:s}", "op", "request", "method", x->method,
-					  "req_id", req_id, "sdp", sdp));
+			        json_pack("{s:s,s:s,s:s,s:s}", "op", "request", "method", x->method,
+			                  "req_id", req_id, "sdp", sdp));
 		}
 	}
 	ctx_free(x);
@@ -122,8 +122,8 @@ static void on_request(call *c, json_t *ev)
 		}
 		char req_id[96];
 		snprintf(req_id, sizeof req_id, "%s|%s", sid, txn);
-		json_t *cmd = json_pack("{s:s,s:s,s:s}", "op", "request", "method", method, "req_id",
-					req_id);
+		json_t *cmd =
+		    json_pack("{s:s,s:s,s:s}", "op", "request", "method", method, "req_id", req_id);
 		if (cmd && json_object_get(ev, "body") && json_object_get(ev, "content_type")) {
 			json_object_set(cmd, "body", json_object_get(ev, "body"));
 			json_object_set(cmd, "content_type", json_object_get(ev, "content_type"));

@@ -5,9 +5,10 @@
 static void first_codec_and_telephone_event(void **state)
 {
 	(void)state;
-	const char *offer = "v=0\r\no=a 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
-			    "m=audio 4000 RTP/AVP 8 0 101\r\na=rtpmap:8 PCMA/8000\r\n"
-			    "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
+	const char *offer =
+	    "v=0\r\no=a 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+	    "m=audio 4000 RTP/AVP 8 0 101\r\na=rtpmap:8 PCMA/8000\r\n"
+	    "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
 	char *a = media_blackhole_sdp(offer);
 	assert_non_null(a);
 	assert_non_null(strstr(a, "m=audio 9 RTP/AVP 8 101\r\n"));
