@@ -285,14 +285,22 @@ static void op_request(json_t *cmd, const char *sid, const char *id)
 	char err[160];
 	const char *method = json_string_value(json_object_get(cmd, "method"));
 	const char *req_id = json_string_value(json_object_get(cmd, "req_id"));
-	if (!method || (strcmp(method, "INVITE") && strcmp(method, "UPDATE") &&
-	                strcmp(method, "INFO") && strcmp(method, "OPTIONS"))) {
+	if (!method ||
+	    (strcmp(method, "INVITE") && strcmp(method, "UPDATE") && strcmp(method, "INFO") &&
+	     strcmp(method, "OPTIONS") && strcmp(method, "REFER") && strcmp(method, "NOTIFY"))) {
 		report_failure(sid, id, "request",
-		               "method must be INVITE, UPDATE, INFO or OPTIONS");
+		               "method must be INVITE, UPDATE, INFO, OPTIONS, REFER or NOTIFY");
 		return;
 	}
 	if (seen(sid, id))
 		return;
+	if (!strcmp(method, "REFER")) {
+		/* Its NOTIFYs may overtake the 202: accept them from now on. */
+		fc_leg *l = fc_leg_lock(sid);
+		if (l)
+			l->refer_sub = 1;
+		fc_leg_unlock(sid);
+	}
 	const char *ctype;
 	const char *body = body_of(cmd, &ctype);
 	char *extra = fc_build_headers(json_object_get(cmd, "headers"), 1, err, sizeof err);
@@ -301,7 +309,7 @@ static void op_request(json_t *cmd, const char *sid, const char *id)
 		return;
 	}
 	char contact[FC_URI_MAX + 64] = "";
-	if (!strcmp(method, "INVITE") || !strcmp(method, "UPDATE")) {
+	if (!strcmp(method, "INVITE") || !strcmp(method, "UPDATE") || !strcmp(method, "REFER")) {
 		fc_leg *l = fc_leg_lock(sid);
 		fc_contact_hdr(contact, sizeof contact,
 		               l && l->kind == FC_LEG_IN ? l->transport : "");

@@ -3,6 +3,7 @@
 #include "engine_int.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #define CALL_BUCKETS 1024
@@ -23,6 +24,7 @@ call *call_new(uv_loop_t *loop, const char *sid)
 	if (!c)
 		return NULL;
 	strncpy(c->sid, sid, sizeof c->sid - 1);
+	snprintf(c->mtag, sizeof c->mtag, "%s", c->sid);
 	form_init(&c->params);
 	uv_timer_init(loop, &c->timer);
 	c->timer.data = c;
@@ -56,6 +58,9 @@ static void on_timer_closed(uv_handle_t *h)
 	if (--c->refs > -3)
 		return; /* three handles close; the last one frees */
 	dial_free(c);
+	transfer_free(c);
+	refer_free(c);
+	json_decref(c->xfer_hdrs);
 	form_free(&c->params);
 	free(c->a_sdp);
 	free(c->our_sdp);

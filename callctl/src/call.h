@@ -6,6 +6,7 @@
 #ifndef FC_CALL_H
 #define FC_CALL_H
 
+#include <jansson.h>
 #include <uv.h>
 #include "form.h"
 #include "twiml.h"
@@ -42,6 +43,14 @@ typedef struct call {
 	char bridged_proxy[128];
 	uv_timer_t dial_timer;  /* Dial timeout (per target when sequential) */
 	uv_timer_t limit_timer; /* Dial timeLimit */
+	/* transfers (issue 4) */
+	char mtag[64];       /* the caller's rtpengine tag: its CallSid, or "T<n>"+CallSid once a
+	                        transfer re-offered it while the old bridge stayed up */
+	int mtag_n;          /* transfers that needed a new tag */
+	struct dial *pdial;  /* the Dial whose bridge a transfer left (its legs still report) */
+	struct xfer *xfer;   /* an inbound REFER being acted on (transfer.c) */
+	struct refer *refer; /* an outbound <Refer> waiting for its outcome (refer.c) */
+	json_t *xfer_hdrs;   /* Refer-To's embedded headers, for the next <Dial>'s INVITEs */
 	int refs;
 	struct call *next;
 } call;

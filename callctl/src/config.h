@@ -18,6 +18,8 @@ typedef struct fc_config {
 	char rtpengine_ng[128]; /* FULCRUM_RTPENGINE_NG, default 127.0.0.1:2223 */
 	int call_retention_s;   /* FULCRUM_CALL_RETENTION, default 2592000 */
 	int api_threads;        /* FULCRUM_API_THREADS, default 4 */
+	int refer_timeout_s;    /* FULCRUM_REFER_TIMEOUT: <Refer> waits this long for its final
+	                           NOTIFY, default 60 */
 	char pstn_trunk[512]; /* FULCRUM_PSTN_TRUNK: SIP URI of the outbound trunk for <Number>, ""
 	                         = none */
 	char pstn_user[128];  /* FULCRUM_PSTN_TRUNK_USER (digest), "" = none */

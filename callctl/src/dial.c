@@ -52,6 +52,9 @@ typedef struct dial {
 	int ringback;
 	int early_leg;
 	int finished;
+	char *refer_url, *refer_method;
+	int parked;    /* left by a transfer (c->pdial) */
+	int tentative; /* a transfer's Dial, rung while the old bridge stays */
 } dial;
 
 static void finish_dial(call *c, const char *status);
@@ -250,7 +253,7 @@ static void start_leg(call *c, int i)
 	o->c = c;
 	o->idx = i;
 	call_ref(c);
-	if (media_offer(c->sid, c->sid, l->sid, c->a_sdp, offer_cb, o) < 0)
+	if (media_offer(c->sid, c->mtag, l->sid, c->a_sdp, offer_cb, o) < 0)
 		offer_cb(NULL, "cannot send the offer", o);
 }
 
@@ -318,7 +321,7 @@ static void after_answer(call *c, int ok)
 		return;
 	}
 	if (d->ring_file[0]) {
-		media_play(c->sid, c->sid, d->ring_file);
+		media_play(c->sid, c->mtag, d->ring_file);
 		d->ringback = 1;
 	}
 	start_legs(c);
@@ -349,7 +352,7 @@ static void bridge_cb(const char *sdp, const char *err, void *ud)
 			free(c->our_sdp);
 			c->our_sdp = strdup(sdp);
 			if (d->ringback) {
-				media_stop(c->sid, c->sid);
+				media_stop(c->sid, c->mtag);
 				d->ringback = 0;
 			}
 			snprintf(c->bridged, sizeof c->bridged, "%s", l->sid);
@@ -384,7 +387,7 @@ static void on_progress(call *c, dial *d, dleg *l, json_t *ev)
 		d->early_leg = (int)(l - d->legs);
 		media_unblock(c->sid, l->sid);
 		call_ref(c);
-		if (media_answer(c->sid, c->sid, l->sid, sdp, early_cb, c) < 0)
+		if (media_answer(c->sid, c->mtag, l->sid, sdp, early_cb, c) < 0)
 			call_unref(c);
 	}
 }
@@ -420,11 +423,15 @@ static void on_answered(call *c, dial *d, dleg *l, json_t *ev)
 	}
 	record_status(l, "in-progress");
 	leg_event(c, l, TWIML_EV_ANSWERED, "in-progress");
+	if (d->tentative) {
+		d->tentative = 0;
+		transfer_target_answered(c);
+	}
 	if (d->early_leg != (int)(l - d->legs))
 		media_unblock(c->sid, l->sid);
 	const char *sdp = json_string_value(json_object_get(ev, "sdp"));
 	call_ref(c);
-	if (!sdp || media_answer(c->sid, c->sid, l->sid, sdp, bridge_cb, c) < 0) {
+	if (!sdp || media_answer(c->sid, c->mtag, l->sid, sdp, bridge_cb, c) < 0) {
 		call_unref(c);
 		LOGW("call %s: leg %s answered without usable SDP", c->sid, l->sid);
 		hangup_leg(c, l->sid);
@@ -459,6 +466,12 @@ static void on_leg_ended(call *c, dial *d, dleg *l, json_t *ev)
 	record_end(l);
 	eng_live_leg(c->sid, l->sid, NULL);
 	leg_event(c, l, TWIML_EV_COMPLETED, l->status);
+	if (d->parked) {
+		if (!strcmp(c->bridged, l->sid))
+			c->bridged[0] = 0;
+		transfer_leg_gone(c, l->sid);
+		return;
+	}
 	if (d->finished)
 		return;
 	if (was_winner) {
@@ -485,6 +498,10 @@ void dial_on_leg_event(call *c, const char *type, json_t *ev)
 	dial *d = c->dial;
 	const char *sid = json_string_value(json_object_get(ev, "call_sid"));
 	dleg *l = d && sid ? find_leg(d, sid) : NULL;
+	if (!l && c->pdial && sid) {
+		d = c->pdial;
+		l = find_leg(d, sid);
+	}
 	if (!l) {
 		/* A leg of an earlier Dial of this call (or unknown): only make
 		 * sure it does not stay up. */
@@ -527,7 +544,7 @@ static void finish_dial(call *c, const char *status)
 	uv_timer_stop(&c->dial_timer);
 	uv_timer_stop(&c->limit_timer);
 	if (d->ringback && !c->dead)
-		media_stop(c->sid, c->sid);
+		media_stop(c->sid, c->mtag);
 	d->ringback = 0;
 	dleg *last = NULL;
 	for (int i = 0; i < d->n; i++) {
@@ -540,6 +557,8 @@ static void finish_dial(call *c, const char *status)
 			last = l;
 	}
 	dleg *w = d->winner >= 0 ? &d->legs[d->winner] : last;
+	if (d->tentative && transfer_dial_failed(c, dial_status_code(status, w ? w->code : 0)))
+		return; /* d is gone: the old bridge is back */
 	form extra;
 	form_init(&extra);
 	form_add(&extra, "DialCallStatus", status);
@@ -584,12 +603,7 @@ static void finish_dial(call *c, const char *status)
 	} else if (!c->answered && d->winner < 0 && c->doc && c->pc >= c->doc->n_verbs) {
 		/* answerOnBridge and nothing after the Dial: the caller was never
 		 * answered, so it gets the outcome as a final response. */
-		int code = !strcmp(status, "busy")                ? 486
-		           : !strcmp(status, "no-answer")         ? 480
-		           : !strcmp(status, "canceled")          ? 487
-		           : w && w->code >= 400 && w->code < 700 ? w->code
-		                                                  : 502;
-		eng_end_call(c, code, NULL, status);
+		eng_end_call(c, dial_status_code(status, w ? w->code : 0), NULL, status);
 	} else {
 		eng_run(c);
 	}
@@ -597,11 +611,18 @@ static void finish_dial(call *c, const char *status)
 	form_free(&extra);
 }
 
-void dial_caller_gone(call *c)
+int dial_status_code(const char *status, int leg_code)
 {
-	dial *d = c->dial;
-	if (!d || d->finished)
-		return;
+	return !strcmp(status, "busy")             ? 486
+	       : !strcmp(status, "no-answer")      ? 480
+	       : !strcmp(status, "canceled")       ? 487
+	       : leg_code >= 400 && leg_code < 700 ? leg_code
+	                                           : 502;
+}
+
+/* Hangs up and reports every leg of d still up. */
+static void legs_gone(call *c, dial *d)
+{
 	int64_t t = now_ms();
 	for (int i = 0; i < d->n; i++) {
 		dleg *l = &d->legs[i];
@@ -619,12 +640,22 @@ void dial_caller_gone(call *c)
 		leg_event(c, l, TWIML_EV_COMPLETED, l->status);
 		l->state = L_ENDED;
 	}
+}
+
+void dial_caller_gone(call *c)
+{
+	if (c->pdial)
+		legs_gone(c, c->pdial);
+	dial *d = c->dial;
+	if (!d || d->finished)
+		return;
+	legs_gone(c, d);
+	d->tentative = 0; /* nothing to restore */
 	finish_dial(c, d->winner >= 0 ? "completed" : "canceled");
 }
 
-void dial_free(call *c)
+static void dial_free_one(dial *d)
 {
-	dial *d = c->dial;
 	if (!d)
 		return;
 	for (int i = 0; i < d->n; i++) {
@@ -636,8 +667,58 @@ void dial_free(call *c)
 	}
 	free(d->action);
 	free(d->method);
+	free(d->refer_url);
+	free(d->refer_method);
 	free(d);
+}
+
+void dial_park(call *c)
+{
+	dial_free_one(c->pdial);
+	c->pdial = c->dial;
 	c->dial = NULL;
+	if (c->pdial)
+		c->pdial->parked = 1;
+}
+
+void dial_unpark(call *c)
+{
+	dial_free_one(c->dial);
+	c->dial = c->pdial;
+	c->pdial = NULL;
+	if (c->dial)
+		c->dial->parked = 0;
+}
+
+int dial_refer_info(call *c, const char **url, const char **method, int *aob)
+{
+	dial *d = c->dial;
+	if (!d)
+		return 0;
+	*url = d->refer_url;
+	*method = d->refer_method ? d->refer_method : "POST";
+	*aob = d->answer_on_bridge;
+	return 1;
+}
+
+int dial_leg_params(call *c, const char *sid, form *p)
+{
+	dleg *l = c->dial ? find_leg(c->dial, sid) : NULL;
+	if (!l)
+		return -1;
+	form lp;
+	leg_params(c, l, &lp, l->answer_ms ? "in-progress" : "ringing");
+	form_append(p, &lp);
+	form_free(&lp);
+	return 0;
+}
+
+void dial_free(call *c)
+{
+	dial_free_one(c->dial);
+	dial_free_one(c->pdial);
+	c->dial = NULL;
+	c->pdial = NULL;
 }
 
 /* ---- the start of a Dial -------------------------------------------------- */
@@ -653,6 +734,36 @@ static int caller_id_ok(const char *s)
 	return 1;
 }
 
+/* A transfer's Dial: the headers embedded in the Refer-To (User-to-User,
+ * X-*) go on every INVITE unless the noun sets the same header itself. */
+static void add_refer_headers(dial_target *t, json_t *hdrs)
+{
+	size_t i;
+	json_t *h;
+	json_array_foreach(hdrs, i, h)
+	{
+		const char *n = json_string_value(json_array_get(h, 0));
+		const char *v = json_string_value(json_array_get(h, 1));
+		if (!n || !v || t->n_hdrs >= DIALTARGET_MAX_HDRS ||
+		    !strncasecmp(n, "X-Twilio", 8) ||
+		    (strncasecmp(n, "X-", 2) && strcasecmp(n, "User-to-User")))
+			continue;
+		int dup = 0;
+		for (int k = 0; k < t->n_hdrs; k++)
+			dup |= !strcasecmp(t->hdr_names[k], n);
+		if (dup)
+			continue;
+		char *nn = strdup(n), *vv = strdup(v);
+		if (!nn || !vv) {
+			free(nn);
+			free(vv);
+			continue;
+		}
+		t->hdr_names[t->n_hdrs] = nn;
+		t->hdr_values[t->n_hdrs++] = vv;
+	}
+}
+
 static void set_leg_opts(dleg *l, const twiml_leg *o)
 {
 	if (o->status_callback && *o->status_callback) {
@@ -665,7 +776,8 @@ static void set_leg_opts(dleg *l, const twiml_leg *o)
 
 void dial_start(call *c, const struct twiml_dial *td)
 {
-	dial_free(c);
+	dial_free_one(c->dial);
+	c->dial = NULL;
 	dial *d = calloc(1, sizeof *d);
 	if (!d) {
 		eng_end_call(c, 500, "Server Internal Error", "failed");
@@ -680,6 +792,9 @@ void dial_start(call *c, const struct twiml_dial *td)
 	d->time_limit_s = td->time_limit > 0 ? td->time_limit : 14400;
 	d->action = td->action ? strdup(td->action) : NULL;
 	d->method = strdup(td->method == TWIML_GET ? "GET" : "POST");
+	d->refer_url = td->refer_url && *td->refer_url ? strdup(td->refer_url) : NULL;
+	d->refer_method = strdup(td->refer_method == TWIML_GET ? "GET" : "POST");
+	d->tentative = transfer_tentative(c);
 
 	/* From of the legs: callerId, else the caller's From. */
 	const char *from = form_get(&c->params, "From");
@@ -699,7 +814,7 @@ void dial_start(call *c, const struct twiml_dial *td)
 		snprintf(d->from_hdr, sizeof d->from_hdr, "<sip:%s@%s>",
 		         from && *from ? from : "anonymous", eng_cfg->sip_host);
 	}
-	if (eng_cfg->tones_dir[0] && !td->answer_on_bridge &&
+	if (eng_cfg->tones_dir[0] && !td->answer_on_bridge && !d->tentative &&
 	    ringtone_path(td->ring_tone, eng_cfg->tones_dir, d->ring_file, sizeof d->ring_file) < 0)
 		d->ring_file[0] = 0;
 
@@ -731,9 +846,12 @@ void dial_start(call *c, const struct twiml_dial *td)
 			snprintf(l->status, sizeof l->status, "failed");
 			continue;
 		}
+		add_refer_headers(&l->t, c->xfer_hdrs);
 		l->valid = 1;
 		valid++;
 	}
+	json_decref(c->xfer_hdrs); /* for the first Dial after the transfer only */
+	c->xfer_hdrs = NULL;
 	if (!valid) {
 		finish_dial(c, "failed");
 		return;

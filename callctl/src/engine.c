@@ -197,8 +197,9 @@ static void root_cleanup(call *c, const char *status)
 		return;
 	c->sc_fired = 1;
 	c->ending = 1;
-	if (c->dial)
-		dial_caller_gone(c);
+	transfer_caller_gone(c);
+	refer_caller_gone(c);
+	dial_caller_gone(c);
 	if (c->media)
 		media_delete(c->sid);
 	int64_t t = now_ms();
@@ -358,7 +359,7 @@ void eng_answer(call *c, void (*then)(call *c, int ok))
 	c->answering = 1;
 	c->media = 1;
 	call_ref(c);
-	if (media_answer_alone(c->sid, c->sid, c->a_sdp, answer_cb, a) < 0) {
+	if (media_answer_alone(c->sid, c->mtag, c->a_sdp, answer_cb, a) < 0) {
 		c->answering = 0;
 		call_unref(c);
 		free(a);
@@ -379,7 +380,7 @@ static void run(call *c);
 static void fetch(call *c, const char *url, const char *method);
 static void fetch_with(call *c, const char *url, const char *method, const form *extra);
 
-static int is_twiml_type(const char *ct)
+int eng_twiml_type(const char *ct)
 {
 	if (!ct)
 		return 0;
@@ -430,7 +431,7 @@ static void fetch_cb(const webhook_result *r, void *ud)
 		call_unref(c);
 		return;
 	}
-	if (!is_twiml_type(r->content_type)) {
+	if (!eng_twiml_type(r->content_type)) {
 		char detail[200];
 		snprintf(detail, sizeof detail, "Content-Type %s is not TwiML",
 		         r->content_type ? r->content_type : "(none)");
@@ -494,6 +495,27 @@ void eng_run(call *c)
 	run(c);
 }
 
+void eng_run_doc(call *c, twiml_doc *doc, const char *url)
+{
+	twiml_free(c->doc);
+	c->doc = doc;
+	c->pc = 0;
+	free(c->doc_url);
+	c->doc_url = strdup(url);
+	run(c);
+}
+
+void eng_fail(call *c, int code, const char *detail)
+{
+	record_error(c, code, detail, NULL, NULL, NULL);
+	fail_call(c, code, detail);
+}
+
+const char *eng_tag(call *c, const char *sid)
+{
+	return strcmp(sid, c->sid) ? sid : c->mtag;
+}
+
 static void hangup_answered(call *c, int ok)
 {
 	if (ok)
@@ -545,6 +567,9 @@ static void run(call *c)
 			c->timer_active = 1;
 			uv_timer_start(&c->timer, pause_done, (uint64_t)v->u.pause.length * 1000,
 			               0);
+			return;
+		case TWIML_REFER:
+			refer_start(c, &v->u.refer);
 			return;
 		case TWIML_HANGUP:
 			/* <Hangup> answers, then hangs up (twilio-voice.md §2.13). */

@@ -55,7 +55,56 @@ void dial_caller_gone(call *c);
 /* Frees c->dial (when the call dies). */
 void dial_free(call *c);
 
-/* relay.c: dialog.request / dialog.response for c's legs. */
+/* Detaches c->dial into c->pdial (its legs keep reporting there; nothing it
+ * does any more touches the call): the bridge stays until its leg is hung
+ * up. A former c->pdial is freed. */
+void dial_park(call *c);
+/* Makes the parked Dial current again (the transfer failed): c->dial, a
+ * finished Dial, is freed. */
+void dial_unpark(call *c);
+/* The referUrl/referMethod/answerOnBridge of the current Dial; 0 when there
+ * is no Dial. */
+int dial_refer_info(call *c, const char **url, const char **method, int *aob);
+/* Appends the webhook parameters of leg sid of the current Dial (CallSid,
+ * From, To, Direction, ParentCallSid ...) to p; 0, or -1 when unknown. */
+int dial_leg_params(call *c, const char *sid, form *p);
+/* The SIP code that stands for a DialCallStatus (busy → 486 ...). */
+int dial_status_code(const char *status, int leg_code);
+
+/* relay.c: dialog.request / dialog.response / dialog.notify for c's legs
+ * (REFER goes to transfer.c, outbound REFER's news to refer.c). */
 void relay_on_event(call *c, const char *type, json_t *ev);
+
+/* transfer.c: inbound REFER (bus-protocol.md §10, README "Transfers"). */
+void transfer_on_refer(call *c, json_t *ev);
+/* The Dial being started is the tentative one of a transfer. */
+int transfer_tentative(call *c);
+/* A tentative transfer Dial got an answer: drop the transferor. */
+void transfer_target_answered(call *c);
+/* A tentative transfer Dial failed; 1 when the old bridge was restored
+ * (the Dial's outcome must then be forgotten). */
+int transfer_dial_failed(call *c, int code);
+/* A leg of the parked Dial ended. */
+void transfer_leg_gone(call *c, const char *sid);
+/* The caller is gone: tell the transferor. */
+void transfer_caller_gone(call *c);
+void transfer_free(call *c);
+
+/* refer.c: the <Refer> verb. */
+struct twiml_refer;
+void refer_start(call *c, const struct twiml_refer *r);
+void refer_on_event(call *c, const char *type, json_t *ev);
+void refer_caller_gone(call *c);
+void refer_free(call *c);
+
+/* The rtpengine tag of leg sid of c (the caller's may differ from its
+ * CallSid after a transfer). */
+const char *eng_tag(call *c, const char *sid);
+/* Replaces the document being run (doc stolen, url copied) and runs it. */
+void eng_run_doc(call *c, twiml_doc *doc, const char *url);
+/* 1 when a webhook's Content-Type may carry TwiML. */
+int eng_twiml_type(const char *ct);
+/* Records error code with detail and ends the call (BYE / final response). */
+void eng_fail(call *c, int code, const char *detail);
 
 #endif

@@ -3,7 +3,9 @@
  * is re-offered through rtpengine and sent to the peer; the peer's answer
  * goes back through rtpengine into the reply of the parked request. INFO
  * is passed through as is. Without a peer the caller's re-INVITE is
- * answered by rtpengine's virtual peer (kamailio-rtpengine.md §5.3). */
+ * answered by rtpengine's virtual peer (kamailio-rtpengine.md §5.3).
+ * REFER and the news of our own REFERs are passed on to transfer.c and
+ * refer.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,10 +147,10 @@ static void on_request(call *c, json_t *ev)
 		return;
 	int rc;
 	if (peer) {
-		rc = media_offer(c->sid, sid, peer, sdp, offered, x);
+		rc = media_offer(c->sid, eng_tag(c, sid), eng_tag(c, peer), sdp, offered, x);
 	} else if (!strcmp(sid, c->sid)) {
 		x->code = 200;
-		rc = media_answer_alone(c->sid, sid, sdp, answered, x);
+		rc = media_answer_alone(c->sid, eng_tag(c, sid), sdp, answered, x);
 	} else {
 		rc = -1; /* a leg that is not bridged any more */
 	}
@@ -178,7 +180,7 @@ static void on_response(call *c, json_t *ev)
 		if (!x)
 			return;
 		x->code = code;
-		if (media_answer(c->sid, from, sid, sdp, answered, x) < 0) {
+		if (media_answer(c->sid, eng_tag(c, from), eng_tag(c, sid), sdp, answered, x) < 0) {
 			reply_txn(c, from, txn, 500, NULL, NULL);
 			ctx_free(x);
 		}
@@ -190,8 +192,15 @@ static void on_response(call *c, json_t *ev)
 
 void relay_on_event(call *c, const char *type, json_t *ev)
 {
-	if (!strcmp(type, "dialog.request"))
+	const char *method = json_string_value(json_object_get(ev, "method"));
+	const char *req_id = json_string_value(json_object_get(ev, "req_id"));
+	if (!strcmp(type, "dialog.request") && method && !strcmp(method, "REFER"))
+		transfer_on_refer(c, ev);
+	else if (!strcmp(type, "dialog.request"))
 		on_request(c, ev);
+	else if (!strcmp(type, "dialog.notify") ||
+	         (!strcmp(type, "dialog.response") && req_id && !strcmp(req_id, "fc-refer")))
+		refer_on_event(c, type, ev);
 	else if (!strcmp(type, "dialog.response"))
-		on_response(c, ev);
+		on_response(c, ev); /* fc-notify, fc-bridge: nothing to do */
 }

@@ -1039,6 +1039,7 @@ class SippRun:
         hdrs = "".join("\r\n%s: %s" % (k, v) for k, v in headers)
         allkeys = {"ruri_user": ruri_user, "ruri_host": ruri_host or target, "from_user": from_user,
                    "from_disp": from_disp, "hdrs": hdrs}
+        allkeys.update(_REFER_KEYS)
         allkeys.update(keys)
         self.local_port = free_port(tcp=False)
         argv = [SIPP, "-sf", scenario, target, "-m", "1", "-nostdin", "-t", transport,
@@ -1251,9 +1252,16 @@ def _sipp_sets(path, variables):
 
 
 # variables every helper passes; scenarios that do not declare one ignore it
-_COMMON_SIPP_VARS = {"ring_ms", "bye_ms", "hold_ms", "early", "code", "proxy", "call_ms", "cancel_ms"}
-_UAS_VAR_DEFAULTS = {"ring_ms": 0, "bye_ms": 0, "hold_ms": 1000, "early": 0, "code": 486, "proxy": 0}
-_UAC_VAR_DEFAULTS = {"call_ms": 0, "cancel_ms": 1000, "hold_ms": 1000}
+_REFER_VARS = {"refer_ms": 500, "refer_count": 1, "refer_code": 202, "notify": 1, "notify_ms": 300,
+               "notify_code": 200}
+# keys of the REFER scenarios (sipp/*transferor*.xml, *refer_recv*.xml)
+_REFER_KEYS = {"refer_to": "<sip:nobody@127.0.0.1>", "refer_hdrs": "", "refer_reason": "Accepted",
+               "notify_reason": "OK"}
+_COMMON_SIPP_VARS = {"ring_ms", "bye_ms", "hold_ms", "early", "code", "proxy", "call_ms",
+                     "cancel_ms"} | set(_REFER_VARS)
+_UAS_VAR_DEFAULTS = dict({"ring_ms": 0, "bye_ms": 0, "hold_ms": 1000, "early": 0, "code": 486, "proxy": 0},
+                         **_REFER_VARS)
+_UAC_VAR_DEFAULTS = dict({"call_ms": 0, "cancel_ms": 1000, "hold_ms": 1000}, **_REFER_VARS)
 
 
 def _sipp_headers(headers):
@@ -1428,6 +1436,7 @@ class SippUas(_LiveTrace):
         self.nonce = secrets.token_hex(12)
         allkeys = {"user": user, "rtp_port": rtp_port or free_port(tcp=False), "hdrs": _sipp_headers(headers),
                    "realm": "fulcrum.test", "nonce": self.nonce, "auth_user": "", "auth_pass": ""}
+        allkeys.update(_REFER_KEYS)
         allkeys.update(keys or {})
         self.keys = allkeys
         # every declared variable gets a value (sipp complains about unset ones)
