@@ -6,11 +6,13 @@ ReferTransferTarget and friends, and runs the TwiML it gets on the
 transferee. answerOnBridge of the original Dial decides whether the
 transferor stays bridged until the target answers (and comes back on a
 failure) or is dropped at once."""
+import os
 import unittest
-import urllib.parse
 
-from harness import XML_DECL, DialTestCase, dial_twiml, sip_noun
-from rtp import parse_sdp
+import time
+
+from harness import XML_DECL, DialTestCase, SippRun, dial_twiml, sip_noun
+from rtp import PT_PCMU, RtpEndpoint, parse_sdp
 
 UUI = "00fa3b;encoding=hex"
 
@@ -31,6 +33,29 @@ def unique(msgs):
             seen.add(k)
             out.append(m)
     return out
+
+
+REFER_OOD = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="refer outside a dialog">
+  <send retrans="500"><![CDATA[
+
+      REFER sip:+15550001111@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:alice@[local_ip]>;tag=[pid]x[call_number]
+      To: <sip:+15550001111@[remote_ip]>%s
+      Call-ID: [call_id]
+      CSeq: 1 REFER
+      Contact: <sip:alice@[local_ip]:[local_port]>
+      Refer-To: <sip:carol@example.com>
+      Max-Forwards: 70
+      Content-Length: 0
+
+  ]]></send>
+  <recv response="403" optional="true" next="end"/>
+  <recv response="481"/>
+  <label id="end"/>
+</scenario>
+"""
 
 
 class TransferTestCase(DialTestCase):
@@ -59,7 +84,7 @@ class TransferTestCase(DialTestCase):
         return finals[0]
 
     def setup_transfer(self, aob, refer_twiml, transferor_kw=None, caller_ms=5000, target_headers=None,
-                       refer_to=None, referred_by=True, target=None):
+                       refer_to=None, referred_by=True, target=None, caller_kw=None):
         """caller A → Dial(referUrl, answerOnBridge=aob) → B (uas_transferor),
         which REFERs to target C; returns (caller, B, C, refer_path)."""
         c_uas = target if target is not None else self.uas("uas_answer", bye_ms=0)
@@ -73,7 +98,7 @@ class TransferTestCase(DialTestCase):
         kw.update(transferor_kw or {})
         b_uas = self.uas("uas_transferor", keys={"refer_to": rto, "refer_hdrs": extra}, **kw)
         num, p = self.route_number(dial_twiml(sip_noun(b_uas.uri()), answerOnBridge=aob, referUrl=rurl))
-        a = self.caller(num, call_ms=caller_ms)
+        a = self.caller(num, call_ms=caller_ms, **(caller_kw or {}))
         return a, b_uas, c_uas, rpath, rto, p
 
 
@@ -125,6 +150,241 @@ class BlindTransferTest(TransferTestCase):
         # caller: answered once, the call with the target ends by its BYE
         self.assertEqual(len(res.finals()), 1)
         self.assertEqual(len(peer_c.recv_requests("BYE")), 1, peer_c.summary())
+
+    def test_bridged_transferor_kept_until_target_answers(self):
+        """answerOnBridge="true": after 202 + NOTIFY 100 the transferor stays
+        in the call while the target rings 1.5 s; when the target answers
+        it gets NOTIFY 200 (terminated) and then BYE; the caller is
+        re-INVITEd to the new media path (its 200 OK to that re-INVITE
+        is what rtpengine expects) and stays answered exactly once."""
+        a, b, c, rpath, rto, vpath = self.setup_transfer(
+            True, lambda c: dial_twiml(sip_noun(c.uri())), caller_ms=5000,
+            target=self.uas("uas_answer", ring_ms=1500, bye_ms=0))
+        res = a.wait()
+        peer_b, peer_c = b.wait(10), c.wait(10)
+        for r in (res, peer_b, peer_c):
+            self.assertEqual(r.rc, 0, r.summary())
+        final = self.assertNotifies(peer_b, 200)
+        bye = peer_b.recv_requests("BYE")[0]
+        c_ok = peer_c.sent_responses(200, "INVITE")[0]
+        self.assertGreaterEqual(final.time, c_ok.time - 0.05,
+                                "transferor dropped before the target answered\n" + peer_b.summary())
+        self.assertLess(final.time, bye.time)
+        self.assertEqual(len(res.finals()), 1, res.summary())
+        reinv = [m for m in res.recv_requests("INVITE")]
+        self.assertTrue(reinv, "caller not moved to the new media path\n" + res.summary())
+        self.assertIsNotNone(parse_sdp(reinv[0].body))
+        self.assertGreater(reinv[0].time, c_ok.time - 0.05)
+        self.assertEqual(len(peer_c.recv_requests("BYE")), 1, peer_c.summary())
+
+    def test_bridged_target_busy_restores_the_call(self):
+        """answerOnBridge="true" and a busy target: the transferor gets
+        NOTIFY 486 (terminated) and no BYE, stays bridged, and the call
+        ends normally when the caller hangs up (BYE to the transferor)."""
+        a, b, c, rpath, rto, vpath = self.setup_transfer(
+            True, lambda c: dial_twiml(sip_noun(c.uri())), caller_ms=4000,
+            target=self.uas("uas_reject", code=486))
+        res = a.wait()
+        peer_b, peer_c = b.wait(10), c.wait(10)
+        for r in (res, peer_b, peer_c):
+            self.assertEqual(r.rc, 0, r.summary())
+        final = self.assertNotifies(peer_b, 486)
+        byes = peer_b.recv_requests("BYE")
+        self.assertEqual(len(byes), 1, peer_b.summary())
+        caller_bye = res.sent("BYE")[0]
+        self.assertGreater(byes[0].time, caller_bye.time - 0.01,
+                           "transferor hung up before the caller did\n" + peer_b.summary())
+        self.assertGreater(byes[0].time, final.time + 1.0)
+        self.assertFalse(res.recv_requests("BYE"), res.summary())
+
+    def test_bridged_refer_url_failure_restores_the_call(self):
+        """answerOnBridge="true" and a referUrl answering HTTP 500: NOTIFY
+        503 (terminated), the bridge stays, an 11200 notification."""
+        a, b, c, rpath, rto, vpath = self.setup_transfer(True, "", caller_ms=3000, target=False)
+        self.app.route(rpath, "oops", status=500, content_type="text/plain")
+        res = a.wait()
+        peer_b = b.wait(10)
+        self.assertEqual((res.rc, peer_b.rc), (0, 0), res.summary() + peer_b.summary())
+        self.assertNotifies(peer_b, 503)
+        self.assertEqual(len(peer_b.recv_requests("BYE")), 1)
+        self.assertGreater(peer_b.recv_requests("BYE")[0].time, res.sent("BYE")[0].time - 0.01)
+        codes = self.notification_codes(self.call_sid_of(vpath))
+        self.assertIn(11200, codes)
+
+    def test_unbridged_refer_url_failure_ends_the_call(self):
+        """answerOnBridge unset and a referUrl that fails: NOTIFY 503 then
+        BYE to the transferor, and the caller's call ends too (BYE)."""
+        a, b, c, rpath, rto, vpath = self.setup_transfer(False, "", caller_ms=6000, target=False)
+        self.app.route(rpath, "oops", status=500, content_type="text/plain")
+        res = a.wait()
+        peer_b = b.wait(10)
+        self.assertEqual((res.rc, peer_b.rc), (0, 0), res.summary() + peer_b.summary())
+        final = self.assertNotifies(peer_b, 503)
+        self.assertLess(final.time, peer_b.recv_requests("BYE")[0].time)
+        self.assertTrue(res.recv_requests("BYE"), "caller not hung up\n" + res.summary())
+
+    def test_no_refer_url_declined(self):
+        """A Dial without referUrl: REFER → 603, notification 13802, no
+        NOTIFY, the call goes on until the caller hangs up."""
+        b = self.uas("uas_transferor", refer_ms=300, bye_ms=0,
+                     keys={"refer_to": "<sip:carol@127.0.0.1:9>", "refer_hdrs": ""})
+        num, vpath = self.route_number(dial_twiml(sip_noun(b.uri())))
+        res = self.caller(num, call_ms=2000).wait()
+        peer_b = b.wait(10)
+        self.assertEqual((res.rc, peer_b.rc), (0, 0), res.summary() + peer_b.summary())
+        self.assertEqual([m.code for m in peer_b.received(method="REFER") if m.code >= 200][0], 603)
+        self.assertFalse(peer_b.recv_requests("NOTIFY"), peer_b.summary())
+        self.assertGreater(peer_b.recv_requests("BYE")[0].time, res.sent("BYE")[0].time - 0.01)
+        self.assertIn(13802, self.notification_codes(self.call_sid_of(vpath)))
+
+    def refused(self, refer_to, refer_hdrs=""):
+        """A REFER with this Refer-To on a Dial with a referUrl: returns the
+        final code, reason, the transferor's result and the caller's sid."""
+        rpath, rurl = self.refer_route(dial_twiml(sip_noun("sip:nobody@127.0.0.1:9")))
+        b = self.uas("uas_transferor", refer_ms=300, bye_ms=800,
+                     keys={"refer_to": refer_to, "refer_hdrs": refer_hdrs})
+        num, vpath = self.route_number(dial_twiml(sip_noun(b.uri()), referUrl=rurl))
+        res = self.caller(num, call_ms=0).wait()
+        peer_b = b.wait(10)
+        self.assertEqual((res.rc, peer_b.rc), (0, 0), res.summary() + peer_b.summary())
+        self.assertFalse(self.app.requests(rpath), "referUrl fetched for a refused REFER")
+        self.assertFalse(peer_b.recv_requests("NOTIFY"), peer_b.summary())
+        fin = [m for m in peer_b.received(method="REFER") if m.code >= 200][0]
+        return fin, peer_b, self.call_sid_of(vpath)
+
+    def test_refer_to_over_256_characters_refused(self):
+        """A 257-character Refer-To: 400 with a reason that says so,
+        notification 32218; the call goes on (the transferor hangs up
+        itself later)."""
+        uri = "<sip:%s@example.com>" % ("a" * (257 - len("<sip:@example.com>")))
+        self.assertEqual(len(uri), 257)
+        fin, peer_b, sid = self.refused(uri)
+        self.assertEqual(fin.code, 400)
+        self.assertIn("256", fin.reason)
+        self.assertIn(32218, self.notification_codes(sid))
+
+    def test_malformed_refer_to_refused(self):
+        """Refer-To with a bad escape in its headers → 400; an http: URI →
+        416 Unsupported URI Scheme."""
+        fin, _, _ = self.refused("<sip:carol@example.com?X-A=%ZZ>")
+        self.assertEqual(fin.code, 400, fin.text)
+        fin, _, _ = self.refused("<http://example.com/x>")
+        self.assertEqual(fin.code, 416, fin.text)
+
+    def test_refer_storm_refused_cleanly(self):
+        """Ten REFERs back to back on one call: the first is accepted (202),
+        every other one gets 491 while it is under way (or 481 once the
+        transferor's dialog is gone); one referUrl request; the transfer
+        completes."""
+        c_uas = self.uas("uas_answer", bye_ms=0, ring_ms=1000)
+        rpath, rurl = self.refer_route(dial_twiml(sip_noun(c_uas.uri()), answerOnBridge=True))
+        b = self.uas("uas_transferor", refer_ms=300, bye_ms=0, refer_count=10,
+                     keys={"refer_to": "<%s>" % c_uas.uri(), "refer_hdrs": ""})
+        num, vpath = self.route_number(dial_twiml(sip_noun(b.uri()), referUrl=rurl, answerOnBridge=True))
+        res = self.caller(num, call_ms=5000).wait()
+        peer_b, peer_c = b.wait(10), c_uas.wait(10)
+        for r in (res, peer_b, peer_c):
+            self.assertEqual(r.rc, 0, r.summary())
+        finals = {}
+        for m in peer_b.received(method="REFER"):
+            if m.code >= 200:
+                finals.setdefault(m.header("CSeq"), m.code)
+        self.assertEqual(len(finals), 10, peer_b.summary())
+        codes = list(finals.values())
+        self.assertEqual(codes[0], 202)
+        self.assertTrue(all(c in (491, 481) for c in codes[1:]), codes)
+        self.assertEqual(len(self.app.requests(rpath)), 1)
+        self.assertNotifies(peer_b, 200)
+        self.assertEqual(len(peer_c.recv_requests("BYE")), 1, peer_c.summary())
+
+    def test_tel_target_passed_as_is(self):
+        """Refer-To: <tel:+15551234567> reaches the app unchanged (not
+        rewritten to sip:)."""
+        a, b, c, rpath, rto, vpath = self.setup_transfer(
+            False, XML_DECL + "<Response><Hangup/></Response>", caller_ms=3000,
+            refer_to="<tel:+15551234567>", target=False, referred_by=False)
+        res = a.wait()
+        peer_b = b.wait(10)
+        self.assertEqual((res.rc, peer_b.rc), (0, 0), res.summary() + peer_b.summary())
+        req = self.app.wait_requests(rpath, 1)[0]
+        self.assertEqual(req.params["ReferTransferTarget"], "<tel:+15551234567>")
+        self.assertNotIn("ReferredBy", req.params)
+        self.assertNotifies(peer_b, 200)
+        self.assertTrue(res.recv_requests("BYE"), res.summary())
+
+    def _media_after_transfer(self, aob):
+        with RtpEndpoint() as a_ep, RtpEndpoint() as c_ep, RtpEndpoint() as b_ep:
+            c = self.uas("uas_answer", ring_ms=300, bye_ms=0, rtp_port=c_ep.port)
+            a, b, c, rpath, rto, vpath = self.setup_transfer(
+                aob, lambda c: dial_twiml(sip_noun(c.uri())), caller_ms=5000, target=c,
+                transferor_kw={"rtp_port": b_ep.port}, caller_kw={"rtp_port": a_ep.port})
+            ack = c.wait_request("ACK", 1, 10)
+            self.assertTrue(ack, "target never answered\n" + c.snapshot().summary())
+            time.sleep(0.5)  # the caller's re-INVITE (answerOnBridge) is done by now
+            snap = a.snapshot()
+            sdps = [parse_sdp(m.body) for m in snap.received(200, "INVITE") + snap.recv_requests("INVITE")
+                    if parse_sdp(m.body)]
+            to_caller = sdps[-1]
+            to_target = parse_sdp(c.snapshot().unique_requests("INVITE")[0].body)
+            t1 = a_ep.send_to(to_caller.addr, 50, 0.02)
+            t2 = c_ep.send_to(to_target.addr, 50, 0.02)
+            got_c = c_ep.wait_received(45, 4, from_ep=a_ep)
+            got_a = a_ep.wait_received(45, 4, from_ep=c_ep)
+            t1.join(3)
+            t2.join(3)
+            self.assertGreaterEqual(len(got_c), 45, "caller → target: %r" % c_ep.stats(a_ep))
+            self.assertGreaterEqual(len(got_a), 45, "target → caller: %r" % a_ep.stats(c_ep))
+            self.assertEqual(a_ep.stats(c_ep)["pts"], [PT_PCMU])
+            self.assertFalse(b_ep.packets(from_ep=a_ep), "the dropped transferor still gets the caller's RTP")
+            self.assertNotIn(a_ep.addr, c_ep.stats(a_ep)["sources"], "RTP bypassed rtpengine")
+            res = a.wait()
+            self.assertEqual(res.rc, 0, res.summary())
+            return res
+
+    def assertNoNeedlessReinvite(self, res):
+        """Every re-INVITE the caller got moved its media: its SDP names
+        another address than the one the caller had."""
+        seen, sdps = set(), []
+        for m in res.messages:
+            if m.direction == "recv" and (m.code == 200 and m.cseq_method == "INVITE" or m.method == "INVITE"):
+                key = (m.first_line, m.header("CSeq"))
+                if key not in seen and parse_sdp(m.body):
+                    seen.add(key)
+                    sdps.append(parse_sdp(m.body).addr)
+        for prev, cur in zip(sdps, sdps[1:]):
+            self.assertNotEqual(prev, cur, "re-INVITE without a media change\n" + res.summary())
+        return len(sdps) - 1
+
+    def test_media_moves_to_the_target_unbridged(self):
+        """answerOnBridge unset: after the transfer the caller's RTP
+        reaches the target and the target's the caller, through rtpengine
+        (never directly), the dropped transferor gets none of it, and a
+        re-INVITE of the caller only comes with new rtpengine ports."""
+        res = self._media_after_transfer(False)
+        self.assertNoNeedlessReinvite(res)
+
+    def test_media_moves_to_the_target_bridged(self):
+        """answerOnBridge="true": the same; here the caller must be
+        re-INVITEd when the target answers (it was offered to the target
+        under a second rtpengine tag while the transferor still talked)."""
+        res = self._media_after_transfer(True)
+        self.assertGreaterEqual(self.assertNoNeedlessReinvite(res), 1, res.summary())
+
+    def test_refer_outside_a_dialog_and_unknown_dialog(self):
+        """A REFER without To-tag → 403; one with the To-tag of no dialog
+        → 481."""
+        for scenario_totag, want in (("", 403), (";tag=nosuchdialog", 481)):
+            p = os.path.join(self.logdir, "refer-ood%d.xml" % want)
+            with open(p, "w") as f:
+                f.write(REFER_OOD % scenario_totag)
+            r = SippRun(p, self.stack.sip_target, logdir=self.logdir, timeout=10).wait()
+            self.assertEqual(r.rc, 0, r.summary())
+            self.assertEqual(r.final_code("REFER"), want, r.summary())
+
+    def notification_codes(self, sid):
+        st, body = self.stack.rest("GET", "Calls/%s/Notifications.json" % sid)
+        self.assertEqual(st, 200, body)
+        return [int(n["error_code"]) for n in body.get("notifications", [])]
 
 
 if __name__ == "__main__":
