@@ -244,6 +244,14 @@ void transfer_on_refer(call *c, json_t *ev)
 	/* Only the two sides of a <Dial> bridge may transfer. */
 	int on_bridge = c->bridged[0] && !c->ending && c->dial &&
 	                dial_refer_info(c, &url, &method, &aob) && !strcmp(sid, c->bridged);
+	if (!on_bridge && c->bridged[0] && !strcmp(sid, c->sid)) {
+		/* The caller's side: the TwiML would have to run on the dialled
+		 * leg, which this version cannot do (README "Transfers"). */
+		eng_record_error(c, 32218, "REFER from the calling side of a Dial is not supported",
+		                 NULL);
+		reply_refer(c, sid, txn, 403, "Transfer from the calling side is not supported");
+		return;
+	}
 	if (!on_bridge) {
 		reply_refer(c, sid, txn, 403, "Transfer needs a call bridged by Dial");
 		return;

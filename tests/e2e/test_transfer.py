@@ -8,6 +8,7 @@ transferor stays bridged until the target answers (and comes back on a
 failure) or is dropped at once."""
 import os
 import unittest
+import urllib.parse
 
 import time
 
@@ -380,6 +381,52 @@ class BlindTransferTest(TransferTestCase):
             r = SippRun(p, self.stack.sip_target, logdir=self.logdir, timeout=10).wait()
             self.assertEqual(r.rc, 0, r.summary())
             self.assertEqual(r.final_code("REFER"), want, r.summary())
+
+    def test_refer_from_the_caller_side_refused(self):
+        """The caller of a <Dial> bridge sends REFER: refused with 403 (not
+        supported in this version), notification 32218, no referUrl
+        request, the bridge goes on until the caller hangs up."""
+        b = self.uas("uas_answer", bye_ms=0)
+        rpath, rurl = self.refer_route(dial_twiml(sip_noun("sip:nobody@127.0.0.1:9")))
+        num, vpath = self.route_number(dial_twiml(sip_noun(b.uri()), referUrl=rurl))
+        res = self.caller(num, scenario="uac_transferor", refer_ms=300, call_ms=800,
+                          refer_to="<sip:carol@127.0.0.1:9>", refer_hdrs="").wait()
+        peer_b = b.wait(10)
+        self.assertEqual((res.rc, peer_b.rc), (0, 0), res.summary() + peer_b.summary())
+        self.assertEqual(res.final_code("REFER"), 403, res.summary())
+        self.assertFalse(self.app.requests(rpath))
+        self.assertEqual(len(peer_b.recv_requests("BYE")), 1, peer_b.summary())
+        self.assertIn(32218, self.notification_codes(self.call_sid_of(vpath)))
+
+    def test_replaces_names_a_call_fulcrum_holds(self):
+        """Attended transfer: the Refer-To carries ?Replaces= naming the
+        dialog of another call Fulcrum holds (a consultation call): the
+        referUrl gets it parsed (ReferReplacesCallId/ToTag/FromTag/
+        EarlyOnly) and ReferReplacesCallSid = that call's CallSid."""
+        d = self.uas("uas_answer", bye_ms=0)
+        consult_num, consult_path = self.route_number(dial_twiml(sip_noun(d.uri())), name="consult")
+        consult = self.caller(consult_num, call_ms=6000)
+        snap = consult.wait_for(lambda s: s.received(200, "INVITE"), 10)
+        ok = snap.received(200, "INVITE")[0]
+        cid = ok.call_id
+        our_tag = ok.header("To").split("tag=")[1].split(";")[0]
+        their_tag = ok.header("From").split("tag=")[1].split(";")[0]
+        consult_sid = self.call_sid_of(consult_path)
+        rep = urllib.parse.quote("%s;to-tag=%s;from-tag=%s;early-only" % (cid, our_tag, their_tag), safe="")
+        rto = "<sip:carol@127.0.0.1:9?Replaces=%s>" % rep
+        a, b, c, rpath, _, vpath = self.setup_transfer(
+            False, XML_DECL + "<Response><Hangup/></Response>", caller_ms=3000, refer_to=rto, target=False)
+        res = a.wait()
+        self.assertEqual(res.rc, 0, res.summary())
+        req = self.app.wait_requests(rpath, 1)[0]
+        self.assertEqual(req.params["ReferTransferTarget"], rto)
+        self.assertEqual(req.params["ReferReplacesCallId"], cid)
+        self.assertEqual(req.params["ReferReplacesToTag"], our_tag)
+        self.assertEqual(req.params["ReferReplacesFromTag"], their_tag)
+        self.assertEqual(req.params["ReferReplacesEarlyOnly"], "true")
+        self.assertEqual(req.params["ReferReplacesCallSid"], consult_sid)
+        self.assertNotIn("ReferToHeader_Replaces", req.params)
+        consult.stop()
 
     def notification_codes(self, sid):
         st, body = self.stack.rest("GET", "Calls/%s/Notifications.json" % sid)
