@@ -4,6 +4,7 @@
  * is length-checked, and nothing containing CR, LF or a stray quote is ever
  * written into a header. No Kamailio headers; MD5 through OpenSSL EVP. */
 #include "fc_digest.h"
+#include "fc_text.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -31,21 +32,6 @@ static int is_tchar(unsigned char c)
 static int is_ctl(unsigned char c)
 {
 	return (c < 0x20 && c != '\t') || c == 0x7f;
-}
-
-static int lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
-/* s[0..n) equals the lower-case NUL-terminated word, ignoring ASCII case. */
-static int ieq(const char *s, size_t n, const char *word)
-{
-	size_t i;
-	for (i = 0; i < n; i++)
-		if (!word[i] || lower((unsigned char)s[i]) != (unsigned char)word[i])
-			return 0;
-	return word[i] == 0;
 }
 
 struct cursor {
@@ -120,7 +106,7 @@ static int qop_has_auth(const char *s)
 		const char *t = s;
 		while (*s && *s != ',' && *s != ' ' && *s != '\t')
 			s++;
-		if (s > t && ieq(t, (size_t)(s - t), "auth"))
+		if (s > t && fc_ieq(t, (size_t)(s - t), "auth"))
 			return 1;
 	}
 	return 0;
@@ -142,7 +128,7 @@ static int parse(const char *value, size_t len, fc_challenge *out)
 	char tmp[256];
 
 	skip_ws(&c);
-	if ((size_t)(c.end - c.p) < 7 || !ieq(c.p, 6, "digest") || !is_ws((unsigned char)c.p[6]))
+	if ((size_t)(c.end - c.p) < 7 || !fc_ieq(c.p, 6, "digest") || !is_ws((unsigned char)c.p[6]))
 		return -1;
 	c.p += 6;
 
@@ -169,18 +155,18 @@ static int parse(const char *value, size_t len, fc_challenge *out)
 		char *dst = NULL;
 		size_t dstsz = 0;
 		unsigned bit = 0;
-		if (ieq(name, nlen, "realm")) {
+		if (fc_ieq(name, nlen, "realm")) {
 			dst = out->realm, dstsz = sizeof out->realm, bit = SEEN_REALM;
-		} else if (ieq(name, nlen, "nonce")) {
+		} else if (fc_ieq(name, nlen, "nonce")) {
 			dst = out->nonce, dstsz = sizeof out->nonce, bit = SEEN_NONCE;
-		} else if (ieq(name, nlen, "opaque")) {
+		} else if (fc_ieq(name, nlen, "opaque")) {
 			dst = out->opaque, dstsz = sizeof out->opaque, bit = SEEN_OPAQUE;
 			out->has_opaque = 1;
-		} else if (ieq(name, nlen, "algorithm")) {
+		} else if (fc_ieq(name, nlen, "algorithm")) {
 			dst = out->algorithm, dstsz = sizeof out->algorithm, bit = SEEN_ALG;
-		} else if (ieq(name, nlen, "qop")) {
+		} else if (fc_ieq(name, nlen, "qop")) {
 			dst = tmp, dstsz = sizeof tmp, bit = SEEN_QOP;
-		} else if (ieq(name, nlen, "stale")) {
+		} else if (fc_ieq(name, nlen, "stale")) {
 			dst = tmp, dstsz = sizeof tmp, bit = SEEN_STALE;
 		}
 		if (seen & bit)
@@ -193,7 +179,7 @@ static int parse(const char *value, size_t len, fc_challenge *out)
 		if (bit == SEEN_QOP)
 			out->qop_auth = 1;
 		if (bit == SEEN_STALE)
-			out->stale = ieq(tmp, strlen(tmp), "true");
+			out->stale = fc_ieq(tmp, strlen(tmp), "true");
 
 		skip_ws(&c);
 		if (c.p < c.end && *c.p != ',')
@@ -204,7 +190,7 @@ static int parse(const char *value, size_t len, fc_challenge *out)
 		return -1;
 	if (!(seen & SEEN_ALG))
 		strcpy(out->algorithm, "MD5");
-	else if (!ieq(out->algorithm, strlen(out->algorithm), "md5"))
+	else if (!fc_ieq(out->algorithm, strlen(out->algorithm), "md5"))
 		return -1; /* MD5-sess, SHA-256, ... */
 	return 0;
 }
@@ -316,7 +302,7 @@ int fc_digest_authorization(const fc_challenge *ch, const char *method, const ch
 	if (!safe_field(ch->realm, sizeof ch->realm) || !safe_field(ch->nonce, sizeof ch->nonce) ||
 	    !ch->nonce[0] || !safe_field(ch->algorithm, sizeof ch->algorithm))
 		return -1;
-	if (ch->algorithm[0] && !ieq(ch->algorithm, strlen(ch->algorithm), "md5"))
+	if (ch->algorithm[0] && !fc_ieq(ch->algorithm, strlen(ch->algorithm), "md5"))
 		return -1;
 	if (ch->has_opaque && !safe_field(ch->opaque, sizeof ch->opaque))
 		return -1;

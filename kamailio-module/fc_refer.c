@@ -5,6 +5,7 @@
  * of values) and about sizes: every field has a fixed bound, and a value that
  * does not fit is refused, never truncated. libc only, no Kamailio headers. */
 #include "fc_refer.h"
+#include "fc_text.h"
 
 #include <string.h>
 
@@ -44,21 +45,6 @@ static int is_token(unsigned char c)
 static int is_word(unsigned char c)
 {
 	return is_token(c) || (c && strchr("()<>:\\\"/[]?{}@", c) != NULL);
-}
-
-static int lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
-/* s[0..n) equals the lower-case NUL-terminated word, ignoring ASCII case. */
-static int ieq(const char *s, size_t n, const char *word)
-{
-	size_t i;
-	for (i = 0; i < n; i++)
-		if (!word[i] || lower((unsigned char)s[i]) != (unsigned char)word[i])
-			return 0;
-	return word[i] == 0;
 }
 
 static int hexval(unsigned char c)
@@ -415,7 +401,7 @@ static int parse_replaces(const char *s, size_t len, fc_replaces *out, const cha
 			return -1;
 		}
 
-		int is_to = ieq(name, nlen, "to-tag"), is_from = ieq(name, nlen, "from-tag");
+		int is_to = fc_ieq(name, nlen, "to-tag"), is_from = fc_ieq(name, nlen, "from-tag");
 		if (is_to || is_from) {
 			if (!v) {
 				*why = "Replaces tag without a value";
@@ -440,7 +426,7 @@ static int parse_replaces(const char *s, size_t len, fc_replaces *out, const cha
 				have_to = 1;
 			else
 				have_from = 1;
-		} else if (ieq(name, nlen, "early-only")) {
+		} else if (fc_ieq(name, nlen, "early-only")) {
 			if (v) {
 				*why = "early-only with a value in Replaces";
 				return -1;
@@ -541,7 +527,7 @@ static int parse_hdrs(const char *h, size_t hlen, fc_refer_to *out, const char *
 			}
 		const char *v = eq + 1;
 		size_t vlen = (size_t)(p - v);
-		if (ieq(seg, nlen, "replaces")) {
+		if (fc_ieq(seg, nlen, "replaces")) {
 			char buf[FC_REFER_HVALUE_MAX + 1];
 			if (out->has_replaces) {
 				*why = "more than one Replaces";
@@ -575,12 +561,12 @@ static int refer_to(const char *s, size_t len, fc_refer_to *out, const char **wh
 	if (parse_addr(s, len, out->display, sizeof out->display, &a, why) < 0)
 		return FC_REFER_ESYNTAX;
 	size_t sl = scheme_len(&a);
-	if (!ieq(a.uri, sl, "sip") && !ieq(a.uri, sl, "sips") && !ieq(a.uri, sl, "tel")) {
+	if (!fc_ieq(a.uri, sl, "sip") && !fc_ieq(a.uri, sl, "sips") && !fc_ieq(a.uri, sl, "tel")) {
 		*why = "unsupported URI scheme";
 		return FC_REFER_ESCHEME;
 	}
 	for (size_t i = 0; i < sl; i++)
-		out->scheme[i] = (char)lower((unsigned char)a.uri[i]);
+		out->scheme[i] = (char)fc_lower((unsigned char)a.uri[i]);
 	out->scheme[sl] = 0;
 
 	const char *q = memchr(a.uri, '?', a.ulen);

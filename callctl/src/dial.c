@@ -519,22 +519,6 @@ void dial_on_leg_event(call *c, const char *type, json_t *ev)
 
 /* ---- the end of a Dial ---------------------------------------------------- */
 
-static void add_sip_headers(form *f, const char *prefix, json_t *hdrs)
-{
-	size_t i;
-	json_t *h;
-	json_array_foreach(hdrs, i, h)
-	{
-		const char *n = json_string_value(json_array_get(h, 0));
-		const char *v = json_string_value(json_array_get(h, 1));
-		if (!n || !v)
-			continue;
-		char key[128];
-		snprintf(key, sizeof key, "%s%s", prefix, n);
-		form_add(f, key, v);
-	}
-}
-
 static void finish_dial(call *c, const char *status)
 {
 	dial *d = c->dial;
@@ -574,8 +558,8 @@ static void finish_dial(call *c, const char *status)
 			form_add(&extra, "DialSipCallId", w->sip_call_id);
 		snprintf(code, sizeof code, "%d", w->code ? w->code : 487);
 		form_add(&extra, "DialSipResponseCode", code);
-		add_sip_headers(&extra, "DialSipHeader_", w->final_hdrs);
-		add_sip_headers(&extra, "SipHeader_", w->ok_hdrs);
+		eng_add_header_params(&extra, "DialSipHeader_", w->final_hdrs);
+		eng_add_header_params(&extra, "SipHeader_", w->ok_hdrs);
 	} else {
 		form_add(&extra, "DialBridged", "false");
 	}
@@ -586,15 +570,8 @@ static void finish_dial(call *c, const char *status)
 	if (c->dead || c->ending) {
 		/* The caller is gone: the action is still reported, its TwiML
 		 * ignored (twilio-voice.md §2.1). */
-		if (action) {
-			form p;
-			form_init(&p);
-			form_append(&p, &c->params);
-			form_set(&p, "CallStatus", "completed");
-			form_append(&p, &extra);
-			eng_status_callback(action, method, &p);
-			form_free(&p);
-		}
+		if (action)
+			eng_report_action(c, action, method, &extra);
 	} else if (action) {
 		eng_fetch(c, action, method, &extra);
 	} else if (d->action) {

@@ -495,6 +495,33 @@ void eng_run(call *c)
 	run(c);
 }
 
+void eng_add_header_params(form *f, const char *prefix, json_t *hdrs)
+{
+	size_t i;
+	json_t *h;
+	json_array_foreach(hdrs, i, h)
+	{
+		const char *n = json_string_value(json_array_get(h, 0));
+		const char *v = json_string_value(json_array_get(h, 1));
+		char key[128];
+		if (!n || !v)
+			continue;
+		snprintf(key, sizeof key, "%s%s", prefix, n);
+		form_add(f, key, v);
+	}
+}
+
+void eng_report_action(call *c, const char *url, const char *method, const form *extra)
+{
+	form p;
+	form_init(&p);
+	form_append(&p, &c->params);
+	form_set(&p, "CallStatus", "completed");
+	form_append(&p, extra);
+	eng_status_callback(url, method, &p);
+	form_free(&p);
+}
+
 void eng_run_doc(call *c, twiml_doc *doc, const char *url)
 {
 	twiml_free(c->doc);

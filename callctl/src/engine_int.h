@@ -102,6 +102,11 @@ void refer_free(call *c);
 const char *eng_tag(call *c, const char *sid);
 /* Replaces the document being run (doc stolen, url copied) and runs it. */
 void eng_run_doc(call *c, twiml_doc *doc, const char *url);
+/* Adds prefix+name = value for every [name, value] pair of hdrs to f. */
+void eng_add_header_params(form *f, const char *prefix, json_t *hdrs);
+/* A verb's action when the caller is gone: reported like a status callback
+ * (CallStatus completed plus extra), its TwiML ignored (twilio-voice.md §2.1). */
+void eng_report_action(call *c, const char *url, const char *method, const form *extra);
 /* 1 when a webhook's Content-Type may carry TwiML. */
 int eng_twiml_type(const char *ct);
 /* Records error code with detail and ends the call (BYE / final response). */

@@ -85,15 +85,8 @@ static void done(call *c, int why)
 	int had_action = r->action != NULL;
 	refer_free(c);
 	if (why == R_GONE) {
-		if (action) { /* reported; its TwiML has nobody to run on */
-			form p;
-			form_init(&p);
-			form_append(&p, &c->params);
-			form_set(&p, "CallStatus", "completed");
-			form_append(&p, &extra);
-			eng_status_callback(action, method, &p);
-			form_free(&p);
-		}
+		if (action)
+			eng_report_action(c, action, method, &extra);
 	} else if (action) {
 		eng_fetch(c, action, method, &extra);
 	} else {

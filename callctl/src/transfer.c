@@ -101,22 +101,6 @@ static void end_subscription(call *c, xfer *x, int code, int drop)
 
 /* ---- the referUrl request ------------------------------------------------- */
 
-static void add_pairs(form *f, const char *prefix, json_t *hdrs)
-{
-	size_t i;
-	json_t *h;
-	json_array_foreach(hdrs, i, h)
-	{
-		const char *n = json_string_value(json_array_get(h, 0));
-		const char *v = json_string_value(json_array_get(h, 1));
-		char key[128];
-		if (!n || !v)
-			continue;
-		snprintf(key, sizeof key, "%s%s", prefix, n);
-		form_add(f, key, v);
-	}
-}
-
 /* Standard parameters of the transferee plus what the REFER said. */
 static void refer_params(call *c, json_t *ev, const char *transferor, form *p)
 {
@@ -128,8 +112,8 @@ static void refer_params(call *c, json_t *ev, const char *transferor, form *p)
 	if ((v = json_string_value(json_object_get(ev, "referred_by"))))
 		form_set(p, "ReferredBy", v);
 	form_set(p, "TransferorCallSid", transferor);
-	add_pairs(p, "ReferSipHeader_", json_object_get(ev, "headers"));
-	add_pairs(p, "ReferToHeader_", json_object_get(refer, "headers"));
+	eng_add_header_params(p, "ReferSipHeader_", json_object_get(ev, "headers"));
+	eng_add_header_params(p, "ReferToHeader_", json_object_get(refer, "headers"));
 	json_t *rep = json_object_get(refer, "replaces");
 	if (rep) {
 		form_set(p, "ReferReplacesCallId",
