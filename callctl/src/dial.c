@@ -474,6 +474,16 @@ static void on_leg_ended(call *c, dial *d, dleg *l, json_t *ev)
 	}
 	if (d->finished)
 		return;
+	if (was_winner && c->xfer) {
+		/* The transferor left while its transfer is being fetched (phones
+		 * often BYE right after the 202): the transfer goes on, the
+		 * Dial ends without its action. */
+		c->bridged[0] = 0;
+		uv_timer_stop(&c->limit_timer);
+		d->finished = 1;
+		transfer_leg_gone(c, l->sid);
+		return;
+	}
 	if (was_winner) {
 		c->bridged[0] = 0;
 		uv_timer_stop(&c->limit_timer);
@@ -771,6 +781,13 @@ void dial_start(call *c, const struct twiml_dial *td)
 	d->method = strdup(td->method == TWIML_GET ? "GET" : "POST");
 	d->refer_url = td->refer_url && *td->refer_url ? strdup(td->refer_url) : NULL;
 	d->refer_method = strdup(td->refer_method == TWIML_GET ? "GET" : "POST");
+	if (!d->refer_url && c->pdial && c->pdial->refer_url) {
+		/* A transfer's Dial needs no referUrl: the initial call's one
+		 * serves the next transfer too (twilio-voice.md §3). */
+		free(d->refer_method);
+		d->refer_url = strdup(c->pdial->refer_url);
+		d->refer_method = strdup(c->pdial->refer_method ? c->pdial->refer_method : "POST");
+	}
 	d->tentative = transfer_tentative(c);
 
 	/* From of the legs: callerId, else the caller's From. */

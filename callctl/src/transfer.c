@@ -189,6 +189,7 @@ static void fetch_cb(const webhook_result *r, void *ud)
 		c->doc_url = NULL;
 		dial_park(c);
 		snprintf(c->mtag, sizeof c->mtag, "T%d%s", ++c->mtag_n % 1000, c->sid);
+		json_decref(c->xfer_hdrs);
 		c->xfer_hdrs = json_incref(x->hdrs);
 		eng_run_doc(c, doc, r->effective_url ? r->effective_url : url);
 	} else {

@@ -428,6 +428,49 @@ class BlindTransferTest(TransferTestCase):
         self.assertNotIn("ReferToHeader_Replaces", req.params)
         consult.stop()
 
+    def test_second_transfer_uses_the_initial_refer_url(self):
+        """The transfer's new Dial has no referUrl: when the new party
+        transfers again, the initial Dial's referUrl is requested (Twilio: a
+        referUrl is not needed on the new <Dial>). B → C → D; each
+        transferor gets NOTIFY 200 and BYE; D stays with the caller."""
+        d = self.uas("uas_answer", bye_ms=0)
+        c = self.uas("uas_transferor", refer_ms=500, bye_ms=0,
+                     keys={"refer_to": "<%s>" % d.uri(), "refer_hdrs": ""})
+        b = self.uas("uas_transferor", refer_ms=500, bye_ms=0,
+                     keys={"refer_to": "<%s>" % c.uri(), "refer_hdrs": ""})
+
+        def refer_twiml(req):
+            return dial_twiml(sip_noun(req.params["ReferTransferTarget"].strip("<>")))
+        rpath, rurl = self.refer_route(refer_twiml)
+        num, vpath = self.route_number(dial_twiml(sip_noun(b.uri()), referUrl=rurl))
+        res = self.caller(num, call_ms=5000).wait()
+        peers = [x.wait(10) for x in (b, c, d)]
+        for r in [res] + peers:
+            self.assertEqual(r.rc, 0, r.summary())
+        self.assertEqual(len(self.app.requests(rpath)), 2)
+        for peer in peers[:2]:
+            final = self.assertNotifies(peer, 200)
+            self.assertLess(final.time, peer.recv_requests("BYE")[0].time)
+        self.assertEqual(len(peers[2].recv_requests("BYE")), 1, peers[2].summary())
+
+    def test_transferor_hangs_up_right_after_202(self):
+        """Many phones send BYE as soon as their REFER is accepted: the
+        transfer still happens (the referUrl answers 1 s later, its Dial
+        reaches the target, the caller talks to it), the original Dial's
+        action is not requested, and the transferor's BYE got 200."""
+        target = self.uas("uas_answer", bye_ms=0)
+        a, b, c, rpath, rto, vpath = self.setup_transfer(
+            False, "", caller_ms=4000, target=target, transferor_kw={"bye_ms": 1})
+        self.app.route(rpath, dial_twiml(sip_noun(target.uri())), delay=1.0)
+        res = a.wait()
+        peer_b, peer_c = b.wait(10), target.wait(10)
+        for r in (res, peer_b, peer_c):
+            self.assertEqual(r.rc, 0, r.summary())
+        self.assertTrue(peer_b.received(200, "BYE"), peer_b.summary())
+        self.assertEqual(len(peer_c.unique_requests("INVITE")), 1, peer_c.summary())
+        self.assertEqual(len(peer_c.recv_requests("BYE")), 1, peer_c.summary())
+        self.assertEqual(len(res.finals()), 1)
+
     def notification_codes(self, sid):
         st, body = self.stack.rest("GET", "Calls/%s/Notifications.json" % sid)
         self.assertEqual(st, 200, body)
