@@ -14,7 +14,9 @@
 #include "../../core/trim.h"
 #include "../../core/mem/mem.h"
 #include "../../core/parser/contact/parse_contact.h"
+#include "../../core/parser/parse_event.h"
 #include "../../core/parser/parse_from.h"
+#include "../../core/parser/parse_subscription_state.h"
 #include "../../core/parser/parse_to.h"
 #include "fc_leg.h"
 #include "fc_refer.h"
@@ -164,37 +166,40 @@ static int on_refer(struct sip_msg *msg, const char *sid)
 	return park(msg, sid, ev, contact_uri(msg));
 }
 
-/* The value of a header up to its first ';', trimmed, or an empty str. */
-static str first_token(struct sip_msg *msg, enum _hdr_types_t t)
+/* The subscription state a NOTIFY reports (RFC 6665 §8.2.3); a missing
+ * or unreadable header counts as active. */
+static const char *sub_state(struct sip_msg *msg)
 {
-	str v;
-	if (header_values(msg, t, &v) == 0)
-		return v;
-	for (int i = 0; i < v.len; i++)
-		if (v.s[i] == ';') {
-			v.len = i;
-			break;
+	for (struct hdr_field *h = msg->headers; h; h = h->next) {
+		if (h->type != HDR_SUBSCRIPTION_STATE_T)
+			continue;
+		if (parse_subscription_state(h) < 0)
+			return "active";
+		switch (((subscription_state_t *)h->parsed)->value) {
+		case ss_terminated:
+			return "terminated";
+		case ss_pending:
+			return "pending";
+		default:
+			return "active";
 		}
-	trim(&v);
-	return v;
+	}
+	return "active";
 }
 
 /* NOTIFY of the implicit subscription of a REFER we sent (RFC 3515 §2.4.4):
  * answered here at once, reported as dialog.notify. */
 static int on_notify(struct sip_msg *msg, const char *sid)
 {
-	str event = first_token(msg, HDR_EVENT_T);
-	if (event.len != 5 || strncasecmp(event.s, "refer", 5) != 0)
+	event_t *event = msg->event && parse_event(msg->event) == 0 ? msg->event->parsed : NULL;
+	if (!event || event->name.len != 5 || strncasecmp(event->name.s, "refer", 5) != 0)
 		return reply(msg, 489, "Bad Event");
 	fc_leg *l = fc_leg_lock(sid);
 	int subscribed = l && l->refer_sub;
 	fc_leg_unlock(sid);
 	if (!subscribed)
 		return reply(msg, 481, "Subscription Does Not Exist");
-	str state = first_token(msg, HDR_SUBSCRIPTION_STATE_T);
-	const char *st = state.len == 10 && !strncasecmp(state.s, "terminated", 10) ? "terminated"
-	                 : state.len == 7 && !strncasecmp(state.s, "pending", 7)    ? "pending"
-	                                                                            : "active";
+	const char *st = sub_state(msg);
 	/* The sipfrag's status line: "SIP/2.0 200 OK". */
 	char *body = get_body(msg);
 	int blen = body ? msg->len - (int)(body - msg->buf) : 0;

@@ -688,18 +688,6 @@ int dial_refer_info(call *c, const char **url, const char **method, int *aob)
 	return 1;
 }
 
-int dial_leg_params(call *c, const char *sid, form *p)
-{
-	dleg *l = c->dial ? find_leg(c->dial, sid) : NULL;
-	if (!l)
-		return -1;
-	form lp;
-	leg_params(c, l, &lp, l->answer_ms ? "in-progress" : "ringing");
-	form_append(p, &lp);
-	form_free(&lp);
-	return 0;
-}
-
 void dial_free(call *c)
 {
 	dial_free_one(c->dial);

@@ -380,7 +380,7 @@ static void run(call *c);
 static void fetch(call *c, const char *url, const char *method);
 static void fetch_with(call *c, const char *url, const char *method, const form *extra);
 
-int eng_twiml_type(const char *ct)
+static int is_twiml_type(const char *ct)
 {
 	if (!ct)
 		return 0;
@@ -419,43 +419,45 @@ static void fetch_cb(const webhook_result *r, void *ud)
 		return;
 	}
 	const char *url = r->request_url ? r->request_url : "";
-	if (r->error_code) {
-		char detail[300];
-		if (r->error_code == 11217)
-			snprintf(detail, sizeof detail, "HTTP %ld from %s", r->http_status, url);
-		else
-			snprintf(detail, sizeof detail, "%s", r->error_msg);
-		/* Twilio reports an HTTP error status of a TwiML fetch as 11200. */
-		int code = r->error_code == 11217 ? 11200 : r->error_code;
+	int code;
+	char detail[300];
+	twiml_doc *doc = eng_result_doc(c, r, &code, detail, sizeof detail);
+	if (!doc)
 		handle_failure(c, code, detail, url, NULL, r->body);
-		call_unref(c);
-		return;
+	else
+		eng_run_doc(c, doc, r->effective_url ? r->effective_url : url);
+	call_unref(c);
+}
+
+twiml_doc *eng_result_doc(call *c, const webhook_result *r, int *code, char *detail, size_t n)
+{
+	if (r->error_code) {
+		if (r->error_code == 11217)
+			snprintf(detail, n, "HTTP %ld from %s", r->http_status,
+			         r->request_url ? r->request_url : "");
+		else
+			snprintf(detail, n, "%s", r->error_msg);
+		/* Twilio reports an HTTP error status of a TwiML fetch as 11200. */
+		*code = r->error_code == 11217 ? 11200 : r->error_code;
+		return NULL;
 	}
-	if (!eng_twiml_type(r->content_type)) {
-		char detail[200];
-		snprintf(detail, sizeof detail, "Content-Type %s is not TwiML",
+	if (!is_twiml_type(r->content_type)) {
+		snprintf(detail, n, "Content-Type %s is not TwiML",
 		         r->content_type ? r->content_type : "(none)");
-		handle_failure(c, 12300, detail, url, NULL, r->body);
-		call_unref(c);
-		return;
+		*code = 12300;
+		return NULL;
 	}
 	twiml_error err;
 	twiml_doc *doc = twiml_parse(r->body, r->body_len, &err);
 	if (!doc) {
-		handle_failure(c, err.code, err.msg, url, NULL, r->body);
-		call_unref(c);
-		return;
+		snprintf(detail, n, "%s", err.msg);
+		*code = err.code;
+		return NULL;
 	}
 	for (size_t i = 0; i < doc->n_warnings; i++)
 		LOGI("call %s: TwiML warning %d line %d: %s", c->sid, doc->warnings[i].code,
 		     doc->warnings[i].line, doc->warnings[i].msg);
-	twiml_free(c->doc);
-	c->doc = doc;
-	c->pc = 0;
-	free(c->doc_url);
-	c->doc_url = strdup(r->effective_url ? r->effective_url : url);
-	run(c);
-	call_unref(c);
+	return doc;
 }
 
 static void fetch_with(call *c, const char *url, const char *method, const form *extra)
@@ -534,7 +536,6 @@ void eng_run_doc(call *c, twiml_doc *doc, const char *url)
 
 void eng_fail(call *c, int code, const char *detail)
 {
-	record_error(c, code, detail, NULL, NULL, NULL);
 	fail_call(c, code, detail);
 }
 

@@ -65,9 +65,6 @@ void dial_unpark(call *c);
 /* The referUrl/referMethod/answerOnBridge of the current Dial; 0 when there
  * is no Dial. */
 int dial_refer_info(call *c, const char **url, const char **method, int *aob);
-/* Appends the webhook parameters of leg sid of the current Dial (CallSid,
- * From, To, Direction, ParentCallSid ...) to p; 0, or -1 when unknown. */
-int dial_leg_params(call *c, const char *sid, form *p);
 /* The SIP code that stands for a DialCallStatus (busy → 486 ...). */
 int dial_status_code(const char *status, int leg_code);
 
@@ -100,6 +97,9 @@ void refer_free(call *c);
 /* The rtpengine tag of leg sid of c (the caller's may differ from its
  * CallSid after a transfer). */
 const char *eng_tag(call *c, const char *sid);
+/* The call failed for good (error code already recorded): BYE, or 500 with
+ * X-Fulcrum-Error: code detail before the answer. */
+void eng_fail(call *c, int code, const char *detail);
 /* Replaces the document being run (doc stolen, url copied) and runs it. */
 void eng_run_doc(call *c, twiml_doc *doc, const char *url);
 /* Adds prefix+name = value for every [name, value] pair of hdrs to f. */
@@ -107,9 +107,9 @@ void eng_add_header_params(form *f, const char *prefix, json_t *hdrs);
 /* A verb's action when the caller is gone: reported like a status callback
  * (CallStatus completed plus extra), its TwiML ignored (twilio-voice.md §2.1). */
 void eng_report_action(call *c, const char *url, const char *method, const form *extra);
-/* 1 when a webhook's Content-Type may carry TwiML. */
-int eng_twiml_type(const char *ct);
-/* Records error code with detail and ends the call (BYE / final response). */
-void eng_fail(call *c, int code, const char *detail);
+/* The TwiML document a webhook returned; NULL with a Twilio error code and
+ * a detail when the fetch failed, the Content-Type is not TwiML or the
+ * document does not parse. */
+twiml_doc *eng_result_doc(call *c, const webhook_result *r, int *code, char *detail, size_t n);
 
 #endif

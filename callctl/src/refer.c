@@ -113,7 +113,7 @@ static void send_refer(call *c, int ok)
 	if (!r || c->dead || c->ending)
 		return;
 	if (!ok) {
-		refer_free(c);
+		refer_free(c); /* eng_answer recorded why */
 		eng_fail(c, 12400, "cannot answer the call");
 		return;
 	}
@@ -142,6 +142,7 @@ void refer_start(call *c, const twiml_refer *tr)
 	    (tr->action && !(r->action = strdup(tr->action)))) {
 		c->refer = r;
 		refer_free(c);
+		eng_record_error(c, 12400, "no memory for <Refer>", c->doc_url);
 		eng_fail(c, 12400, "no memory for <Refer>");
 		return;
 	}

@@ -162,18 +162,12 @@ static void fetch_cb(const webhook_result *r, void *ud)
 		return;
 	}
 	const char *url = r->request_url ? r->request_url : "";
-	char detail[300];
-	twiml_doc *doc = NULL;
-	twiml_error err;
-	if (r->error_code) {
-		snprintf(detail, sizeof detail, "referUrl: %s", r->error_msg);
-		fetch_failed(c, r->error_code == 11217 ? 11200 : r->error_code, detail, url);
-	} else if (!eng_twiml_type(r->content_type)) {
-		snprintf(detail, sizeof detail, "referUrl: Content-Type %s is not TwiML",
-		         r->content_type ? r->content_type : "(none)");
-		fetch_failed(c, 12300, detail, url);
-	} else if (!(doc = twiml_parse(r->body, r->body_len, &err))) {
-		fetch_failed(c, err.code, err.msg, url);
+	char detail[300], why[320];
+	int code;
+	twiml_doc *doc = eng_result_doc(c, r, &code, detail, sizeof detail);
+	if (!doc) {
+		snprintf(why, sizeof why, "referUrl: %s", detail);
+		fetch_failed(c, code, why, url);
 	} else if (x->aob && !x->transferor_gone && first_is_dial(doc)) {
 		/* The old bridge stays while the new Dial rings: keep its
 		 * document for a restore, and offer the caller to the new

@@ -223,6 +223,7 @@ class BlindTransferTest(TransferTestCase):
         final = self.assertNotifies(peer_b, 503)
         self.assertLess(final.time, peer_b.recv_requests("BYE")[0].time)
         self.assertTrue(res.recv_requests("BYE"), "caller not hung up\n" + res.summary())
+        self.assertEqual(self.notification_codes(self.call_sid_of(vpath)).count(11200), 1)
 
     def test_no_refer_url_declined(self):
         """A Dial without referUrl: REFER → 603, notification 13802, no
