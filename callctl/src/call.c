@@ -24,6 +24,7 @@ call *call_new(uv_loop_t *loop, const char *sid)
 	if (!c)
 		return NULL;
 	strncpy(c->sid, sid, sizeof c->sid - 1);
+	snprintf(c->leg, sizeof c->leg, "%s", c->sid);
 	snprintf(c->mtag, sizeof c->mtag, "%s", c->sid);
 	form_init(&c->params);
 	uv_timer_init(loop, &c->timer);
@@ -64,6 +65,9 @@ static void on_timer_closed(uv_handle_t *h)
 	form_free(&c->params);
 	free(c->a_sdp);
 	free(c->our_sdp);
+	free(c->b_sdp);
+	free(c->b_our_sdp);
+	principal_free(c);
 	free(c->sc_url);
 	free(c->sc_method);
 	free(c->voice_url);

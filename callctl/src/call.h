@@ -7,13 +7,29 @@
 #define FC_CALL_H
 
 #include <jansson.h>
+#include <stdint.h>
 #include <uv.h>
 #include "form.h"
 #include "twiml.h"
 #include "webhook.h"
 
-typedef struct call {
+/* A leg's own identity for TwiML and reports: what the principal leg of a
+ * call carries, and what a former principal keeps until its leg ends
+ * (principal.c). */
+typedef struct party {
 	char sid[40];
+	form params;              /* its standard webhook parameters */
+	char *sc_url, *sc_method; /* its StatusCallback for `completed`, NULL when none */
+	int sc_seq;
+	int64_t answer_ms;
+	int sip;     /* a SIP leg (not a call through the PSTN trunk) */
+	int hung_up; /* a former principal that was sent its BYE */
+} party;
+
+typedef struct call {
+	char sid[40]; /* the root leg: names the tree (fc:live, rtpengine call-id, commands) */
+	char leg[40]; /* the principal leg, the one TwiML runs on: the root leg until a
+	                 transfer from the calling side hands the call to the dialled leg */
 	char proxy[128];
 	char event_id[64]; /* the call.incoming entry being handled; "" once acked */
 	form params;       /* standard webhook parameters */
@@ -34,13 +50,16 @@ typedef struct call {
 	int media;     /* an rtpengine call exists for this tree */
 	int sc_fired;  /* the caller's StatusCallback was sent */
 	int64_t start_ms, answer_ms;
-	char *a_sdp;              /* the caller's current SDP */
-	char *our_sdp;            /* the SDP the caller last got from us */
-	char *sc_url, *sc_method; /* the number's / domain's StatusCallback */
+	char *a_sdp;              /* the principal's current SDP */
+	char *our_sdp;            /* the SDP the principal last got from us */
+	char *sc_url, *sc_method; /* the principal's StatusCallback (number's, domain's, noun's) */
 	int sc_seq;
+	int sip_leg; /* the principal is a SIP leg (<Refer> needs one) */
 	struct dial *dial; /* the <Dial> being run, NULL when none */
 	char bridged[40];  /* CallSid of the leg bridged to the caller, "" */
 	char bridged_proxy[128];
+	char btag[64];              /* the bridged leg's rtpengine tag ("": its CallSid) */
+	char *b_sdp, *b_our_sdp;    /* the bridged leg's SDP, and the one it got from us */
 	uv_timer_t dial_timer;  /* Dial timeout (per target when sequential) */
 	uv_timer_t limit_timer; /* Dial timeLimit */
 	/* transfers (issue 4) */
@@ -51,6 +70,7 @@ typedef struct call {
 	struct xfer *xfer;   /* an inbound REFER being acted on (transfer.c) */
 	struct refer *refer; /* an outbound <Refer> waiting for its outcome (refer.c) */
 	json_t *xfer_hdrs;   /* Refer-To's embedded headers, for the next <Dial>'s INVITEs */
+	party *was;          /* the former principal while its leg is up (principal.c) */
 	int refs;
 	struct call *next;
 } call;

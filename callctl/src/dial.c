@@ -37,6 +37,8 @@ typedef struct dleg {
 	int timed_out; /* we CANCELed it: Dial timeout */
 	int dropped;   /* we CANCELed it: another leg won or the dial ended */
 	char status[16];
+	char *sdp, *our_sdp; /* its answer, and the offer it got from us */
+	int promoted;        /* the call's principal now (principal.c): not ours to report */
 } dleg;
 
 typedef struct dial {
@@ -84,7 +86,7 @@ static void leg_params(call *c, dleg *l, form *p, const char *status)
 	form_add(p, "CallStatus", status);
 	form_add(p, "Direction", "outbound-dial");
 	form_add(p, "ApiVersion", "2010-04-01");
-	form_add(p, "ParentCallSid", c->sid);
+	form_add(p, "ParentCallSid", c->leg);
 	if (l->sip_call_id[0])
 		form_add(p, "SipCallId", l->sip_call_id);
 }
@@ -126,7 +128,7 @@ static void record_start(call *c, dleg *l)
 	                       "account_sid",
 	                       eng_cfg->account_sid,
 	                       "parent_call_sid",
-	                       c->sid,
+	                       c->leg,
 	                       "to",
 	                       l->to,
 	                       "to_formatted",
@@ -183,7 +185,8 @@ static void record_end(dleg *l)
 static dleg *find_leg(dial *d, const char *sid)
 {
 	for (int i = 0; i < d->n; i++)
-		if (d->legs[i].state != L_IDLE && strcmp(d->legs[i].sid, sid) == 0)
+		if (d->legs[i].state != L_IDLE && !d->legs[i].promoted &&
+		    strcmp(d->legs[i].sid, sid) == 0)
 			return &d->legs[i];
 	return NULL;
 }
@@ -224,6 +227,8 @@ static void offer_cb(const char *sdp, const char *err, void *ud)
 			json_t *cmd = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "op", "dial", "ruri",
 			                        l->t.ruri, "from", d->from_hdr, "to", l->t.to,
 			                        "sdp", sdp, "headers", hdrs);
+			free(l->our_sdp);
+			l->our_sdp = strdup(sdp);
 			if (cmd && l->t.dst[0])
 				json_object_set_new(cmd, "dst", json_string(l->t.dst));
 			if (cmd && l->t.auth_user[0]) {
@@ -345,7 +350,7 @@ static void bridge_cb(const char *sdp, const char *err, void *ud)
 			} else if (!media_same_address(c->our_sdp, sdp)) {
 				/* rtpengine moved the caller's side when it re-paired
 				 * it with this leg: tell the caller (re-INVITE). */
-				eng_cmd(c, c->proxy, c->sid,
+				eng_cmd(c, c->proxy, c->leg,
 				        json_pack("{s:s,s:s,s:s,s:s}", "op", "request", "method",
 				                  "INVITE", "req_id", "fc-bridge", "sdp", sdp));
 			}
@@ -357,6 +362,11 @@ static void bridge_cb(const char *sdp, const char *err, void *ud)
 			}
 			snprintf(c->bridged, sizeof c->bridged, "%s", l->sid);
 			snprintf(c->bridged_proxy, sizeof c->bridged_proxy, "%s", c->proxy);
+			c->btag[0] = 0;
+			free(c->b_sdp);
+			free(c->b_our_sdp);
+			c->b_sdp = l->sdp ? strdup(l->sdp) : NULL;
+			c->b_our_sdp = l->our_sdp ? strdup(l->our_sdp) : NULL;
 			uv_timer_start(&c->limit_timer, on_time_limit,
 			               (uint64_t)d->time_limit_s * 1000, 0);
 		}
@@ -430,6 +440,8 @@ static void on_answered(call *c, dial *d, dleg *l, json_t *ev)
 	if (d->early_leg != (int)(l - d->legs))
 		media_unblock(c->sid, l->sid);
 	const char *sdp = json_string_value(json_object_get(ev, "sdp"));
+	free(l->sdp);
+	l->sdp = sdp ? strdup(sdp) : NULL;
 	call_ref(c);
 	if (!sdp || media_answer(c->sid, c->mtag, l->sid, sdp, bridge_cb, c) < 0) {
 		call_unref(c);
@@ -543,7 +555,8 @@ static void finish_dial(call *c, const char *status)
 	dleg *last = NULL;
 	for (int i = 0; i < d->n; i++) {
 		dleg *l = &d->legs[i];
-		if (l->state == L_STARTED || l->state == L_RINGING || l->state == L_ANSWERED) {
+		if ((l->state == L_STARTED || l->state == L_RINGING || l->state == L_ANSWERED) &&
+		    !l->promoted) {
 			l->dropped = 1;
 			hangup_leg(c, l->sid);
 		}
@@ -613,7 +626,7 @@ static void legs_gone(call *c, dial *d)
 	int64_t t = now_ms();
 	for (int i = 0; i < d->n; i++) {
 		dleg *l = &d->legs[i];
-		if (l->state == L_IDLE || l->state == L_ENDED)
+		if (l->state == L_IDLE || l->state == L_ENDED || l->promoted)
 			continue;
 		if (l->state != L_ANSWERED)
 			l->dropped = 1;
@@ -651,6 +664,8 @@ static void dial_free_one(dial *d)
 		json_decref(d->legs[i].ok_hdrs);
 		free(d->legs[i].sc_url);
 		free(d->legs[i].sc_method);
+		free(d->legs[i].sdp);
+		free(d->legs[i].our_sdp);
 	}
 	free(d->action);
 	free(d->method);
@@ -686,6 +701,44 @@ int dial_refer_info(call *c, const char **url, const char **method, int *aob)
 	*method = d->refer_method ? d->refer_method : "POST";
 	*aob = d->answer_on_bridge;
 	return 1;
+}
+
+/* The answered leg sid of the current or parked Dial, promoted or not. */
+static dleg *bridge_leg(call *c, const char *sid)
+{
+	dial *ds[2] = {c->dial, c->pdial};
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; ds[k] && i < ds[k]->n; i++)
+			if (ds[k]->legs[i].state == L_ANSWERED && !strcmp(ds[k]->legs[i].sid, sid))
+				return &ds[k]->legs[i];
+	return NULL;
+}
+
+int dial_promote(call *c, const char *sid, party *p)
+{
+	dleg *l = bridge_leg(c, sid);
+	if (!l || l->promoted)
+		return -1;
+	l->promoted = 1;
+	snprintf(p->sid, sizeof p->sid, "%s", l->sid);
+	leg_params(c, l, &p->params, "in-progress");
+	if (l->sc_url && (l->sc_events & TWIML_EV_COMPLETED)) {
+		p->sc_url = strdup(l->sc_url);
+		p->sc_method = strdup(l->sc_method ? l->sc_method : "POST");
+	}
+	p->sc_seq = l->sc_seq;
+	p->answer_ms = l->answer_ms;
+	p->sip = l->t.number[0] == 0;
+	return 0;
+}
+
+void dial_demote(call *c, const char *sid, int sc_seq)
+{
+	dleg *l = bridge_leg(c, sid);
+	if (l) {
+		l->promoted = 0;
+		l->sc_seq = sc_seq;
+	}
 }
 
 void dial_free(call *c)

@@ -74,7 +74,7 @@ static void send_reply(call *c, int code, const char *reason, const char *sdp, c
 		json_object_set_new(cmd, "sdp", json_string(sdp));
 	if (cmd && hdr_name && hdr_value)
 		json_object_set_new(cmd, "headers", json_pack("[[s,s]]", hdr_name, hdr_value));
-	eng_cmd(c, c->proxy, c->sid, cmd);
+	eng_cmd(c, c->proxy, c->leg, cmd);
 }
 
 void eng_reply(call *c, int code, const char *reason, const char *sdp)
@@ -161,7 +161,7 @@ static void record_error(call *c, int code, const char *detail, const char *url,
 	snprintf(more, sizeof more, "https://www.twilio.com/docs/errors/%d", code);
 	json_t *j =
 	    json_pack("{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "sid", nsid,
-	              "account_sid", eng_cfg->account_sid, "call_sid", c->sid, "error_code", code,
+	              "account_sid", eng_cfg->account_sid, "call_sid", c->leg, "error_code", code,
 	              "log", 0, "message_text", message_text ? message_text : "", "more_info", more,
 	              "request_url", url ? url : "", "request_method", method ? method : "",
 	              "request_variables", vars ? vars : "", "response_body", body ? body : "",
@@ -175,7 +175,7 @@ static void record_error(call *c, int code, const char *detail, const char *url,
 	char k1[64], k2[96], k3[96];
 	snprintf(k1, sizeof k1, "fc:notif:%s", nsid);
 	snprintf(k2, sizeof k2, "fc:notifs:%s", eng_cfg->account_sid);
-	snprintf(k3, sizeof k3, "fc:callnotifs:%s", c->sid);
+	snprintf(k3, sizeof k3, "fc:callnotifs:%s", c->leg);
 	const char *argv[] = {"EVAL", LUA_NOTIF, "3", k1, k2, k3, s, now, nsid, ret};
 	rbus_cmdargv(NULL, NULL, 10, argv, NULL);
 	free(s);
@@ -200,30 +200,16 @@ static void root_cleanup(call *c, const char *status)
 	transfer_caller_gone(c);
 	refer_caller_gone(c);
 	dial_caller_gone(c);
+	principal_former_gone(c);
 	if (c->media)
 		media_delete(c->sid);
-	int64_t t = now_ms();
-	char dur[24];
-	int64_t secs = c->answered ? (t - c->answer_ms + 500) / 1000 : 0;
-	snprintf(dur, sizeof dur, "%lld", (long long)secs);
-	const char *pairs[] = {"duration", dur};
-	eng_store(c->sid, (int)(sizeof pairs / sizeof pairs[0] / 2), pairs);
-	if (!c->sc_url || !*c->sc_url)
-		return;
-	form p;
-	form_init(&p);
-	form_append(&p, &c->params);
-	char ts[40], mins[24], seq[16];
-	form_set(&p, "CallStatus", status);
-	form_set(&p, "CallDuration", dur);
-	snprintf(mins, sizeof mins, "%lld", (long long)((secs + 59) / 60));
-	form_set(&p, "Duration", mins);
-	form_set(&p, "Timestamp", rfc2822(ts, t));
-	form_set(&p, "CallbackSource", "call-progress-events");
-	snprintf(seq, sizeof seq, "%d", c->sc_seq++);
-	form_set(&p, "SequenceNumber", seq);
-	eng_status_callback(c->sc_url, c->sc_method, &p);
-	form_free(&p);
+	party p = {.params = c->params,
+	           .sc_url = c->sc_url,
+	           .sc_method = c->sc_method,
+	           .sc_seq = c->sc_seq++,
+	           .answer_ms = c->answer_ms};
+	snprintf(p.sid, sizeof p.sid, "%s", c->leg);
+	principal_report_end(&p, c->answered, status);
 }
 
 typedef struct finish_ctx {
@@ -243,7 +229,7 @@ static void finish_cb(redisAsyncContext *rc, void *r, void *priv)
 	if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
 		if (c->answered) {
 			json_t *cmd = json_pack("{s:s}", "op", "hangup");
-			eng_cmd(c, c->proxy, c->sid, cmd);
+			eng_cmd(c, c->proxy, c->leg, cmd);
 		} else if (f->code) {
 			send_reply(c, f->code, f->reason, NULL,
 			           f->hdr_value[0] ? "X-Fulcrum-Error" : NULL, f->hdr_value);
@@ -281,7 +267,7 @@ static void finish(call *c, int code, const char *reason, const char *status, in
 	}
 	char k1[64], k2[64], now[32], ret[16];
 	snprintf(k1, sizeof k1, "fc:live:%s", c->sid);
-	snprintf(k2, sizeof k2, "fc:call:%s", c->sid);
+	snprintf(k2, sizeof k2, "fc:call:%s", c->leg);
 	snprintf(now, sizeof now, "%lld", (long long)now_ms());
 	snprintf(ret, sizeof ret, "%d", eng_cfg->call_retention_s);
 	const char *argv[] = {"EVAL", LUA_FINISH, "2", k1, k2, status, now, ret, "0"};
@@ -307,7 +293,7 @@ void eng_answered(call *c)
 	char now[32];
 	snprintf(now, sizeof now, "%lld", (long long)c->answer_ms);
 	const char *pairs[] = {"status", "in-progress", "date_updated", now};
-	eng_store(c->sid, (int)(sizeof pairs / sizeof pairs[0] / 2), pairs);
+	eng_store(c->leg, (int)(sizeof pairs / sizeof pairs[0] / 2), pairs);
 	/* Answered: a resting point for the call.incoming event. */
 	ack_incoming(c);
 }
@@ -541,7 +527,11 @@ void eng_fail(call *c, int code, const char *detail)
 
 const char *eng_tag(call *c, const char *sid)
 {
-	return strcmp(sid, c->sid) ? sid : c->mtag;
+	if (!strcmp(sid, c->leg))
+		return c->mtag;
+	if (c->btag[0] && !strcmp(sid, c->bridged))
+		return c->btag;
+	return sid;
 }
 
 static void hangup_answered(call *c, int ok)
@@ -720,6 +710,7 @@ static void start_call(call *c, json_t *ev, json_t *sip, const char *kind, json_
 	c->sc_method = json_strdup(app, strcmp(kind, "sd") == 0 ? "voice_status_callback_method"
 	                                                        : "status_callback_method");
 	c->a_sdp = json_strdup(sip, "sdp");
+	c->sip_leg = strcmp(kind, "sd") == 0;
 	c->start_ms = now_ms();
 	build_params(c, sip, kind, app, e164);
 	char now[32], score[32];
@@ -936,10 +927,11 @@ static const char *ended_status(json_t *ev, int answered, int *force)
 	return "failed";
 }
 
-static void finish_record(const char *id, const char *sid, const char *status, int force)
+static void finish_record(const char *id, const char *root, const char *sid, const char *status,
+                          int force)
 {
 	char k1[64], k2[64], now[32], ret[16];
-	snprintf(k1, sizeof k1, "fc:live:%s", sid);
+	snprintf(k1, sizeof k1, "fc:live:%s", root);
 	snprintf(k2, sizeof k2, "fc:call:%s", sid);
 	snprintf(now, sizeof now, "%lld", (long long)now_ms());
 	snprintf(ret, sizeof ret, "%d", eng_cfg->call_retention_s);
@@ -959,7 +951,7 @@ static void on_root_ended(const char *id, call *c, json_t *ev)
 	if (!c->sc_fired && force)
 		root_cleanup(c, status);
 	call_kill(c);
-	finish_record(id, c->sid, status, force);
+	finish_record(id, c->sid, c->leg, status, force);
 }
 
 /* A command for a leg of a call nobody runs any more. */
@@ -1000,7 +992,7 @@ static void teardown_cb(redisAsyncContext *rc, void *r, void *priv)
 	media_delete(o->root);
 	int force;
 	const char *status = ended_status(o->ev, 1, &force);
-	finish_record(o->id, o->root, root_gone ? status : "failed", 1);
+	finish_record(o->id, o->root, o->root, root_gone ? status : "failed", 1);
 	json_decref(o->ev);
 	free(o);
 }
@@ -1046,7 +1038,7 @@ static void closed_event(const char *id, const char *root, const char *type, jso
 			const char *status = ended_status(ev, 1, &force);
 			/* Only a CANCEL/timeout that raced our own ending corrects it. */
 			finish_record(
-			    id, root, status,
+			    id, root, root, status,
 			    force && (!strcmp(status, "canceled") || !strcmp(status, "no-answer")));
 		}
 		return;
@@ -1118,7 +1110,7 @@ static void dispatch(const char *id, const char *root, const char *type, json_t 
 	if (!c || !sid)
 		return closed_event(id, root, type, ev);
 	call_ref(c);
-	if (!strcmp(sid, root)) {
+	if (!strcmp(sid, c->leg)) {
 		if (!strcmp(type, "call.ended")) {
 			on_root_ended(id, c, ev);
 			call_unref(c);
@@ -1126,6 +1118,10 @@ static void dispatch(const char *id, const char *root, const char *type, json_t 
 		}
 		if (!strncmp(type, "dialog.", 7))
 			relay_on_event(c, type, ev);
+	} else if (principal_is_former(c, sid) && !strcmp(type, "call.ended")) {
+		principal_former_ended(c, id);
+		call_unref(c);
+		return;
 	} else if (!strncmp(type, "dialog.", 7)) {
 		relay_on_event(c, type, ev);
 	} else {

@@ -65,6 +65,11 @@ void dial_unpark(call *c);
 /* The referUrl/referMethod/answerOnBridge of the current Dial; 0 when there
  * is no Dial. */
 int dial_refer_info(call *c, const char **url, const char **method, int *aob);
+/* Leg sid of a Dial bridge becomes the call's principal: p gets its
+ * identity; the Dial stops reporting it. -1 when it is not such a leg. */
+int dial_promote(call *c, const char *sid, party *p);
+/* The principal leg sid goes back to its Dial (with its callback count). */
+void dial_demote(call *c, const char *sid, int sc_seq);
 /* The SIP code that stands for a DialCallStatus (busy → 486 ...). */
 int dial_status_code(const char *status, int leg_code);
 
@@ -86,6 +91,26 @@ void transfer_leg_gone(call *c, const char *sid);
 /* The caller is gone: tell the transferor. */
 void transfer_caller_gone(call *c);
 void transfer_free(call *c);
+
+/* The rtpengine tag the principal keeps towards the old bridge while a
+ * transfer's Dial rings under a new one; NULL when no transfer rings. */
+const char *transfer_old_tag(call *c);
+
+/* principal.c: the leg the TwiML runs on (call.h `leg`). */
+/* The bridged Dial leg becomes the principal; the principal becomes the
+ * former principal (c->was), bridged to it. -1 when not possible. */
+int principal_swap_in(call *c);
+/* Undoes principal_swap_in (a transfer with answerOnBridge failed). */
+void principal_swap_back(call *c);
+int principal_is_former(call *c, const char *sid);
+/* The former principal's leg ended (event id acked once recorded). */
+void principal_former_ended(call *c, const char *id);
+/* The call ends: hang up the former principal (unless asked already) and
+ * report it. */
+void principal_former_gone(call *c);
+/* A party's call ended: its record's duration and its StatusCallback. */
+void principal_report_end(const party *p, int answered, const char *status);
+void principal_free(call *c);
 
 /* refer.c: the <Refer> verb. */
 struct twiml_refer;

@@ -119,7 +119,7 @@ static void send_refer(call *c, int ok)
 	}
 	char to[1100];
 	snprintf(to, sizeof to, "<%s>", r->target);
-	eng_cmd(c, c->proxy, c->sid,
+	eng_cmd(c, c->proxy, c->leg,
 	        json_pack("{s:s,s:s,s:s,s:[[s,s]]}", "op", "request", "method", "REFER", "req_id",
 	                  "fc-refer", "headers", "Refer-To", to));
 	call_ref(c);
@@ -129,7 +129,7 @@ static void send_refer(call *c, int ok)
 
 void refer_start(call *c, const twiml_refer *tr)
 {
-	if (!form_get(&c->params, "SipDomainSid")) {
+	if (!c->sip_leg) {
 		/* A call to a phone number is a PSTN call (twilio-voice.md §2.15). */
 		eng_record_error(c, 13801, "Refer: Refer is only supported on SIP calls",
 		                 c->doc_url);

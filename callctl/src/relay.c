@@ -42,11 +42,34 @@ static const char *peer_of(call *c, const char *sid)
 {
 	if (!c->bridged[0])
 		return NULL;
-	if (!strcmp(sid, c->sid))
+	if (!strcmp(sid, c->leg))
 		return c->bridged;
 	if (!strcmp(sid, c->bridged))
-		return c->sid;
+		return c->leg;
 	return NULL;
+}
+
+/* The tag of sid in the bridge the relay goes through: while a transfer's
+ * Dial rings, the principal's old tag still faces the old bridge. */
+static const char *tag_of(call *c, const char *sid)
+{
+	const char *old = transfer_old_tag(c);
+	return old && !strcmp(sid, c->leg) ? old : eng_tag(c, sid);
+}
+
+/* Keeps the bridge's SDPs current: ours = the SDP sid got from us, else
+ * the SDP sid sent. */
+static void set_sdp(call *c, const char *sid, int ours, const char *sdp)
+{
+	char **slot = NULL;
+	if (!strcmp(sid, c->leg))
+		slot = ours ? &c->our_sdp : &c->a_sdp;
+	else if (c->bridged[0] && !strcmp(sid, c->bridged))
+		slot = ours ? &c->b_our_sdp : &c->b_sdp;
+	if (!slot || !sdp)
+		return;
+	free(*slot);
+	*slot = strdup(sdp);
 }
 
 static relay_ctx *ctx_new(call *c, const char *from, const char *to, const char *txn,
@@ -82,6 +105,7 @@ static void offered(const char *sdp, const char *err, void *ud)
 		} else {
 			char req_id[96];
 			snprintf(req_id, sizeof req_id, "%s|%s", x->from, x->txn);
+			set_sdp(c, x->to, 1, sdp);
 			eng_cmd(c, c->proxy, x->to,
 			        json_pack("{s:s,s:s,s:s,s:s}", "op", "request", "method", x->method,
 			                  "req_id", req_id, "sdp", sdp));
@@ -99,10 +123,7 @@ static void answered(const char *sdp, const char *err, void *ud)
 		if (!sdp)
 			LOGW("call %s: re-answer for %s failed: %s", c->sid, x->from, err);
 		reply_txn(c, x->from, x->txn, sdp ? x->code : 500, sdp, NULL);
-		if (sdp && !strcmp(x->from, c->sid)) {
-			free(c->our_sdp);
-			c->our_sdp = strdup(sdp);
-		}
+		set_sdp(c, x->from, 1, sdp);
 	}
 	ctx_free(x);
 }
@@ -138,24 +159,28 @@ static void on_request(call *c, json_t *ev)
 		reply_txn(c, sid, txn, 488, NULL, NULL);
 		return;
 	}
-	if (!strcmp(sid, c->sid)) {
-		free(c->a_sdp);
-		c->a_sdp = strdup(sdp);
+	int principal = !strcmp(sid, c->leg);
+	if (principal && transfer_old_tag(c)) {
+		/* A transfer's Dial is being offered the principal's media: a
+		 * new offer now would race it (RFC 3261 §14.2: try again). */
+		reply_txn(c, sid, txn, 491, NULL, NULL);
+		return;
 	}
+	set_sdp(c, sid, 0, sdp);
 	relay_ctx *x = ctx_new(c, sid, peer, txn, method);
 	if (!x)
 		return;
 	int rc;
 	if (peer) {
-		rc = media_offer(c->sid, eng_tag(c, sid), eng_tag(c, peer), sdp, offered, x);
-	} else if (!strcmp(sid, c->sid)) {
+		rc = media_offer(c->sid, tag_of(c, sid), tag_of(c, peer), sdp, offered, x);
+	} else if (principal) {
 		x->code = 200;
 		rc = media_answer_alone(c->sid, eng_tag(c, sid), sdp, answered, x);
 	} else {
 		rc = -1; /* a leg that is not bridged any more */
 	}
 	if (rc < 0) {
-		reply_txn(c, sid, txn, peer || !strcmp(sid, c->sid) ? 500 : 481, NULL, NULL);
+		reply_txn(c, sid, txn, peer || principal ? 500 : 481, NULL, NULL);
 		ctx_free(x);
 	}
 }
@@ -180,7 +205,8 @@ static void on_response(call *c, json_t *ev)
 		if (!x)
 			return;
 		x->code = code;
-		if (media_answer(c->sid, eng_tag(c, from), eng_tag(c, sid), sdp, answered, x) < 0) {
+		set_sdp(c, sid, 0, sdp);
+		if (media_answer(c->sid, tag_of(c, from), tag_of(c, sid), sdp, answered, x) < 0) {
 			reply_txn(c, from, txn, 500, NULL, NULL);
 			ctx_free(x);
 		}

@@ -22,6 +22,8 @@ enum { XF_FETCH = 0, XF_RINGING, XF_DONE };
 typedef struct xfer {
 	char transferor[40];
 	int aob;   /* answerOnBridge of the Dial whose bridge is transferred */
+	int swap;  /* the REFER came from the principal: the dialled leg is the transferee
+	              and becomes the principal (principal.c) */
 	int state; /* XF_* */
 	int transferor_gone;
 	json_t *hdrs; /* the Refer-To's embedded headers */
@@ -95,8 +97,11 @@ static void end_subscription(call *c, xfer *x, int code, int drop)
 	if (x->transferor_gone)
 		return;
 	notify(c, x->transferor, code, reason_of(code), 1);
-	if (drop)
-		eng_cmd(c, c->proxy, x->transferor, json_pack("{s:s}", "op", "hangup"));
+	if (!drop)
+		return;
+	eng_cmd(c, c->proxy, x->transferor, json_pack("{s:s}", "op", "hangup"));
+	if (principal_is_former(c, x->transferor))
+		c->was->hung_up = 1;
 }
 
 /* ---- the referUrl request ------------------------------------------------- */
@@ -137,6 +142,8 @@ static void fetch_failed(call *c, int code, const char *detail, const char *url)
 	if (x->aob && !x->transferor_gone) {
 		/* answerOnBridge: the original call simply goes on. */
 		end_subscription(c, x, 503, 0);
+		if (x->swap)
+			principal_swap_back(c);
 		transfer_free(c);
 		return;
 	}
@@ -182,7 +189,7 @@ static void fetch_cb(const webhook_result *r, void *ud)
 		c->doc = NULL;
 		c->doc_url = NULL;
 		dial_park(c);
-		snprintf(c->mtag, sizeof c->mtag, "T%d%s", ++c->mtag_n % 1000, c->sid);
+		snprintf(c->mtag, sizeof c->mtag, "T%d%s", ++c->mtag_n % 1000, c->leg);
 		json_decref(c->xfer_hdrs);
 		c->xfer_hdrs = json_incref(x->hdrs);
 		eng_run_doc(c, doc, r->effective_url ? r->effective_url : url);
@@ -191,6 +198,7 @@ static void fetch_cb(const webhook_result *r, void *ud)
 		end_subscription(c, x, 200, 1);
 		dial_park(c);
 		c->bridged[0] = 0;
+		c->btag[0] = 0;
 		uv_timer_stop(&c->limit_timer);
 		json_decref(c->xfer_hdrs);
 		c->xfer_hdrs = json_incref(x->hdrs);
@@ -222,20 +230,16 @@ void transfer_on_refer(call *c, json_t *ev)
 	int aob;
 	/* Only the two sides of a <Dial> bridge may transfer. */
 	int on_bridge = c->bridged[0] && !c->ending && c->dial &&
-	                dial_refer_info(c, &url, &method, &aob) && !strcmp(sid, c->bridged);
-	if (!on_bridge && c->bridged[0] && !strcmp(sid, c->sid)) {
-		/* The caller's side: the TwiML would have to run on the dialled
-		 * leg, which this version cannot do (README "Transfers"). */
-		eng_record_error(c, 32218, "REFER from the calling side of a Dial is not supported",
-		                 NULL);
-		reply_refer(c, sid, txn, 403, "Transfer from the calling side is not supported");
-		return;
-	}
+	                dial_refer_info(c, &url, &method, &aob) &&
+	                (!strcmp(sid, c->bridged) || !strcmp(sid, c->leg));
 	if (!on_bridge) {
 		reply_refer(c, sid, txn, 403, "Transfer needs a call bridged by Dial");
 		return;
 	}
-	if (c->xfer || c->refer || c->wh) {
+	/* From the calling side the dialled leg must be able to take the call
+	 * over, and a former principal must be gone first. */
+	int swap = !strcmp(sid, c->leg);
+	if (c->xfer || c->refer || c->wh || (swap && c->was)) {
 		reply_refer(c, sid, txn, 491, "Request Pending");
 		return;
 	}
@@ -259,7 +263,14 @@ void transfer_on_refer(call *c, json_t *ev)
 	c->xfer = x;
 	snprintf(x->transferor, sizeof x->transferor, "%s", sid);
 	x->aob = aob;
+	x->swap = swap;
 	x->hdrs = json_incref(json_object_get(json_object_get(ev, "refer"), "headers"));
+	if (swap && principal_swap_in(c) < 0) {
+		transfer_free(c);
+		free(abs);
+		reply_refer(c, sid, txn, 500, "Server Internal Error");
+		return;
+	}
 	reply_refer(c, sid, txn, 202, "Accepted");
 	notify(c, sid, 100, "Trying", 0);
 	LOGI("call %s: REFER from %s to %s; fetching %s", c->sid, sid, refer_to, abs);
@@ -282,6 +293,11 @@ void transfer_on_refer(call *c, json_t *ev)
 }
 
 /* ---- the tentative Dial (answerOnBridge) ---------------------------------- */
+
+const char *transfer_old_tag(call *c)
+{
+	return c->xfer && c->xfer->state == XF_RINGING ? c->xfer->mtag : NULL;
+}
 
 int transfer_tentative(call *c)
 {
@@ -309,6 +325,8 @@ int transfer_dial_failed(call *c, int code)
 	end_subscription(c, x, code, 0);
 	dial_unpark(c);
 	snprintf(c->mtag, sizeof c->mtag, "%s", x->mtag);
+	if (x->swap)
+		principal_swap_back(c);
 	twiml_free(c->doc);
 	free(c->doc_url);
 	c->doc = x->doc;

@@ -11,6 +11,7 @@ import unittest
 import urllib.parse
 
 import time
+import types
 
 from harness import XML_DECL, DialTestCase, SippRun, dial_twiml, sip_noun
 from rtp import PT_PCMU, RtpEndpoint, parse_sdp
@@ -383,21 +384,152 @@ class BlindTransferTest(TransferTestCase):
             self.assertEqual(r.rc, 0, r.summary())
             self.assertEqual(r.final_code("REFER"), want, r.summary())
 
-    def test_refer_from_the_caller_side_refused(self):
-        """The caller of a <Dial> bridge sends REFER: refused with 403 (not
-        supported in this version), notification 32218, no referUrl
-        request, the bridge goes on until the caller hangs up."""
-        b = self.uas("uas_answer", bye_ms=0)
-        rpath, rurl = self.refer_route(dial_twiml(sip_noun("sip:nobody@127.0.0.1:9")))
-        num, vpath = self.route_number(dial_twiml(sip_noun(b.uri()), referUrl=rurl))
-        res = self.caller(num, scenario="uac_transferor", refer_ms=300, call_ms=800,
-                          refer_to="<sip:carol@127.0.0.1:9>", refer_hdrs="").wait()
-        peer_b = b.wait(10)
-        self.assertEqual((res.rc, peer_b.rc), (0, 0), res.summary() + peer_b.summary())
-        self.assertEqual(res.final_code("REFER"), 403, res.summary())
-        self.assertFalse(self.app.requests(rpath))
+    def setup_caller_transfer(self, aob, target, caller_ms=0, b_kw=None, caller_kw=None):
+        """caller A (uac_transferor) → Dial(referUrl, answerOnBridge=aob) →
+        B; A REFERs to target C (TwiML: Dial C). The number has a
+        StatusCallback, B's noun one for `completed`. Returns a namespace."""
+        b = self.uas("uas_answer", bye_ms=0, **(b_kw or {}))
+        hdrs = [("X-Ticket", "T-42"), ("User-to-User", UUI)]
+        rto = "<%s>" % target.uri(headers=hdrs)
+        rpath, rurl = self.refer_route(dial_twiml(sip_noun(target.uri())))
+        a_sc, b_sc = self.path("a-status"), self.path("b-status")
+        self.app.route(a_sc, "")
+        self.app.route(b_sc, "")
+        num, vpath = self.route_number(
+            dial_twiml(sip_noun(b.uri(), statusCallback=self.app.url(b_sc)), answerOnBridge=aob, referUrl=rurl),
+            StatusCallback=self.app.url(a_sc))
+        a = self.caller(num, scenario="uac_transferor", refer_ms=500, call_ms=caller_ms, refer_to=rto,
+                        refer_hdrs="\r\nReferred-By: <sip:alice@pbx.example.com>", **(caller_kw or {}))
+        return types.SimpleNamespace(a=a, b=b, c=target, rpath=rpath, rto=rto, vpath=vpath, a_sc=a_sc, b_sc=b_sc)
+
+    def assertCallerSideWebhook(self, t):
+        """The referUrl ran on the transferee B: B's parameters, the caller
+        as TransferorCallSid; returns (caller sid, B's sid)."""
+        a_sid = self.call_sid_of(t.vpath)
+        req = self.app.wait_requests(t.rpath, 1)[0]
+        b_sid = req.params["CallSid"]
+        self.assertTrue(b_sid.startswith("CA") and b_sid != a_sid, req.params)
+        self.assertEqual(req.params["Direction"], "outbound-dial")
+        self.assertEqual(req.params["ParentCallSid"], a_sid)
+        self.assertEqual(req.params["TransferorCallSid"], a_sid)
+        self.assertEqual(req.params["CallStatus"], "in-progress")
+        self.assertEqual(req.params["ReferTransferTarget"], t.rto)
+        self.assertEqual(req.params["ReferredBy"], "<sip:alice@pbx.example.com>")
+        return a_sid, b_sid
+
+    def test_caller_side_transfer_unbridged(self):
+        """The caller of a <Dial> bridge sends REFER (answerOnBridge unset):
+        202, NOTIFY 100 then 200 and BYE to the caller; the referUrl runs on
+        the dialled leg B (its CallSid, Direction outbound-dial,
+        TransferorCallSid = the caller), whose new Dial reaches C with the
+        embedded headers and ParentCallSid B; B is re-INVITEd at most once,
+        and only with new rtpengine ports; when C hangs up B gets BYE. Records and status
+        callbacks: the caller's completed once (number's StatusCallback),
+        B's completed once (its noun's), C is B's child."""
+        c = self.uas("uas_answer", bye_ms=2000)
+        t = self.setup_caller_transfer(False, c)
+        res = t.a.wait()
+        peer_b, peer_c = t.b.wait(15), c.wait(15)
+        for r in (res, peer_b, peer_c):
+            self.assertEqual(r.rc, 0, r.summary())
+        self.assertEqual(res.final_code("REFER"), 202, res.summary())
+        final = self.assertNotifies(res, 200)
+        byes = res.recv_requests("BYE")
+        self.assertTrue(byes, "transferor never got BYE\n" + res.summary())
+        self.assertLess(final.time, byes[0].time)
+        a_sid, b_sid = self.assertCallerSideWebhook(t)
+        inv = peer_c.unique_requests("INVITE")[0]
+        self.assertEqual(inv.header("X-Ticket"), "T-42", inv.text)
+        self.assertEqual(inv.header("User-to-User"), UUI, inv.text)
+        self.assertLessEqual(self.assertNoNeedlessReinvite(peer_b), 1, peer_b.summary())
         self.assertEqual(len(peer_b.recv_requests("BYE")), 1, peer_b.summary())
-        self.assertIn(32218, self.notification_codes(self.call_sid_of(vpath)))
+        self.assertGreater(peer_b.recv_requests("BYE")[0].time, peer_c.sent("BYE")[0].time - 0.01)
+        kids = self.wait_children_final(b_sid, 1)
+        self.assertEqual(len(kids), 1, kids)
+        self.assertEqual(kids[0]["status"], "completed", kids)
+        for sid in (a_sid, b_sid):
+            st, body = self.stack.wait_call_status(sid, ("completed",))
+            self.assertEqual(body.get("status"), "completed", body)
+            self.assertIsNotNone(body.get("end_time"), body)
+        self.assertEqual(self.stack.call_record(a_sid)[1]["parent_call_sid"], None)
+        a_cbs = self.app.wait_requests(t.a_sc, 1)
+        b_cbs = self.app.wait_requests(t.b_sc, 1)
+        time.sleep(0.5)
+        self.assertEqual([(r.params["CallSid"], r.params["CallStatus"]) for r in self.app.requests(t.a_sc)],
+                         [(a_sid, "completed")])
+        self.assertEqual([(r.params["CallSid"], r.params["CallStatus"]) for r in self.app.requests(t.b_sc)],
+                         [(b_sid, "completed")])
+        self.assertTrue(a_cbs and b_cbs)
+
+    def test_caller_side_transfer_bridged(self):
+        """answerOnBridge="true" and a caller-side REFER: the caller stays
+        bridged to B while C rings 1.5 s, gets NOTIFY 200 and BYE once C
+        answers; B is re-INVITEd to the new media path then, once."""
+        c = self.uas("uas_answer", ring_ms=1500, bye_ms=1000)
+        t = self.setup_caller_transfer(True, c)
+        res = t.a.wait()
+        peer_b, peer_c = t.b.wait(15), c.wait(15)
+        for r in (res, peer_b, peer_c):
+            self.assertEqual(r.rc, 0, r.summary())
+        final = self.assertNotifies(res, 200)
+        c_ok = peer_c.sent_responses(200, "INVITE")[0]
+        self.assertGreaterEqual(final.time, c_ok.time - 0.05, "caller dropped before C answered\n" + res.summary())
+        self.assertLess(final.time, res.recv_requests("BYE")[0].time)
+        self.assertCallerSideWebhook(t)
+        reinv = unique(peer_b.recv_requests("INVITE"))[1:]
+        self.assertEqual(len(reinv), 1, "B must move to the new media path once\n" + peer_b.summary())
+        self.assertGreater(reinv[0].time, c_ok.time - 0.05)
+        self.assertEqual(len(peer_b.recv_requests("BYE")), 1, peer_b.summary())
+
+    def test_caller_side_transfer_target_busy_restores(self):
+        """answerOnBridge="true", caller-side REFER, C busy: NOTIFY 486 to
+        the caller and no BYE; the caller and B stay bridged (B's re-INVITE
+        from the old bridge still reaches the caller), and when the caller
+        hangs up B gets BYE; each record and status callback once."""
+        c = self.uas("uas_reject", code=486)
+        t = self.setup_caller_transfer(True, c, caller_ms=3000)
+        res = t.a.wait()
+        peer_b, peer_c = t.b.wait(15), c.wait(15)
+        for r in (res, peer_b, peer_c):
+            self.assertEqual(r.rc, 0, r.summary())
+        final = self.assertNotifies(res, 486)
+        self.assertFalse(res.recv_requests("BYE"), res.summary())
+        byes = peer_b.recv_requests("BYE")
+        self.assertEqual(len(byes), 1, peer_b.summary())
+        self.assertGreater(byes[0].time, res.sent("BYE")[0].time - 0.01)
+        self.assertGreater(byes[0].time, final.time + 1.0)
+        a_sid, b_sid = self.assertCallerSideWebhook(t)
+        self.app.wait_requests(t.a_sc, 1)
+        self.app.wait_requests(t.b_sc, 1)
+        time.sleep(0.5)
+        self.assertEqual([r.params["CallSid"] for r in self.app.requests(t.a_sc)], [a_sid])
+        self.assertEqual([r.params["CallSid"] for r in self.app.requests(t.b_sc)], [b_sid])
+
+    def test_media_after_caller_side_transfer(self):
+        """After a caller-side transfer B's RTP reaches C and C's reaches B
+        through rtpengine; the dropped caller gets none of it."""
+        with RtpEndpoint() as a_ep, RtpEndpoint() as b_ep, RtpEndpoint() as c_ep:
+            c = self.uas("uas_answer", ring_ms=300, bye_ms=0, rtp_port=c_ep.port)
+            t = self.setup_caller_transfer(False, c, b_kw={"rtp_port": b_ep.port},
+                                           caller_kw={"rtp_port": a_ep.port})
+            ack = c.wait_request("ACK", 1, 10)
+            self.assertTrue(ack, "target never answered\n" + c.snapshot().summary())
+            time.sleep(0.5)
+            snap = t.b.snapshot()
+            to_b = parse_sdp(snap.unique_requests("INVITE")[-1].body)
+            to_c = parse_sdp(c.snapshot().unique_requests("INVITE")[0].body)
+            t1 = b_ep.send_to(to_b.addr, 50, 0.02)
+            t2 = c_ep.send_to(to_c.addr, 50, 0.02)
+            got_c = c_ep.wait_received(45, 4, from_ep=b_ep)
+            got_b = b_ep.wait_received(45, 4, from_ep=c_ep)
+            t1.join(3)
+            t2.join(3)
+            self.assertGreaterEqual(len(got_c), 45, "B → C: %r" % c_ep.stats(b_ep))
+            self.assertGreaterEqual(len(got_b), 45, "C → B: %r" % b_ep.stats(c_ep))
+            self.assertFalse(a_ep.packets(from_ep=b_ep), "the dropped caller still gets B's RTP")
+            self.assertNotIn(b_ep.addr, c_ep.stats(b_ep)["sources"], "RTP bypassed rtpengine")
+            res = t.a.wait()
+            self.assertEqual(res.rc, 0, res.summary())
 
     def test_replaces_names_a_call_fulcrum_holds(self):
         """Attended transfer: the Refer-To carries ?Replaces= naming the
