@@ -78,6 +78,11 @@ void fc_leg_index(fc_leg *l);
 /* Finds the leg of an in-dialog request: copies its CallSid into sid.
  * 1 found / 0 not. */
 int fc_leg_find_dialog(const str *call_id, const str *loc_tag, char sid[FC_SID_LEN + 1]);
+/* The live leg whose dialog is exactly call_id, our tag loc_tag and the
+ * peer's tag rem_tag (RFC 3891 matching): copies its CallSid and root and
+ * tells whether it is confirmed. 1 found / 0 not. */
+int fc_leg_find_replaced(const str *call_id, const str *loc_tag, const str *rem_tag,
+                         char sid[FC_SID_LEN + 1], char root[FC_SID_LEN + 1], int *confirmed);
 /* Removes and frees the leg (bucket lock taken inside). */
 void fc_leg_remove(const char *sid);
 /* With the bucket locked: 1 if id was applied already, else records it, 0. */

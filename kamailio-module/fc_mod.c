@@ -27,6 +27,7 @@
 #include "fc_bus.h"
 #include "fc_dlg.h"
 #include "fc_indialog.h"
+#include "fc_replace.h"
 
 MODULE_VERSION
 
@@ -265,6 +266,14 @@ static int w_fulcrum_invite(struct sip_msg *msg, char *p1, char *p2)
 	json_t *sip = fc_sipmsg_invite(msg, &code, &reason);
 	if (!sip)
 		return reply_now(msg, code, reason);
+	/* An INVITE with Replaces joins the call tree of the leg it replaces
+	 * (bus-protocol.md §11). */
+	char replaced[FC_SID_LEN + 1] = "", root[FC_SID_LEN + 1] = "";
+	int rep = fc_invite_replaces(msg, replaced, root, &code, &reason);
+	if (rep < 0) {
+		json_decref(sip);
+		return reply_now(msg, code, reason);
+	}
 
 	char sid[FC_SID_LEN + 1];
 	new_call_sid(sid);
@@ -294,7 +303,7 @@ static int w_fulcrum_invite(struct sip_msg *msg, char *p1, char *p2)
 		json_decref(sip);
 		return reply_now(msg, 400, "Bad Request - Missing Contact");
 	}
-	fc_leg *l = fc_leg_add(sid, FC_LEG_IN, NULL, &totag);
+	fc_leg *l = fc_leg_add(sid, FC_LEG_IN, rep ? root : NULL, &totag);
 	if (!l) {
 		tmb.free_dlg(uas);
 		json_decref(sip);
@@ -328,7 +337,9 @@ static int w_fulcrum_invite(struct sip_msg *msg, char *p1, char *p2)
 	if (l && !l->ended) {
 		l->t_hash = h;
 		l->t_label = lbl;
-		failed = fc_emit(l, "call.incoming", json_pack("{s:o}", "sip", sip)) < 0;
+		failed = fc_emit(l, rep ? "call.replaces" : "call.incoming",
+		                 rep ? json_pack("{s:o,s:s}", "sip", sip, "replaces", replaced)
+		                     : json_pack("{s:o}", "sip", sip)) < 0;
 	} else {
 		json_decref(sip);
 		failed = !l; /* ended already: CANCEL won the race, nothing to publish */

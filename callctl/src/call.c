@@ -68,6 +68,7 @@ static void on_timer_closed(uv_handle_t *h)
 	free(c->b_sdp);
 	free(c->b_our_sdp);
 	principal_free(c);
+	replace_free(c);
 	free(c->sc_url);
 	free(c->sc_method);
 	free(c->voice_url);

@@ -71,6 +71,7 @@ typedef struct call {
 	struct refer *refer; /* an outbound <Refer> waiting for its outcome (refer.c) */
 	json_t *xfer_hdrs;   /* Refer-To's embedded headers, for the next <Dial>'s INVITEs */
 	party *was;          /* the former principal while its leg is up (principal.c) */
+	struct replacing *rep; /* an INVITE with Replaces being answered (replace.c) */
 	int refs;
 	struct call *next;
 } call;

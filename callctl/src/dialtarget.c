@@ -407,13 +407,16 @@ static int is_token(const char *s)
 	return 1;
 }
 
-/* Twilio §2.4: any x- header except X-Twilio*, and four standard ones. */
+/* Twilio §2.4: any x- header except X-Twilio*, and four standard ones;
+ * Fulcrum adds Replaces (RFC 3891), which completes an attended transfer
+ * when the referUrl dials the ReferTransferTarget as it came. */
 static int header_allowed(const char *name)
 {
 	if (!strncasecmp(name, "x-", 2))
 		return strncasecmp(name, "x-twilio", 8) != 0;
 	return !strcasecmp(name, "User-to-User") || !strcasecmp(name, "Remote-Party-ID") ||
-	       !strcasecmp(name, "P-Preferred-Identity") || !strcasecmp(name, "P-Called-Party-ID");
+	       !strcasecmp(name, "P-Preferred-Identity") || !strcasecmp(name, "P-Called-Party-ID") ||
+	       !strcasecmp(name, "Replaces");
 }
 
 static int parse_headers(const char *b, size_t len, dial_target *t, char *msg, size_t msglen)
@@ -449,7 +452,7 @@ static int parse_headers(const char *b, size_t len, dial_target *t, char *msg, s
 			seterr(msg, msglen,
 			       "SIP URI header %s is not allowed (X- headers except X-Twilio*, "
 			       "User-to-User, Remote-Party-ID, P-Preferred-Identity, "
-			       "P-Called-Party-ID)",
+			       "P-Called-Party-ID, Replaces)",
 			       name);
 			return ERR_URI;
 		}

@@ -38,7 +38,7 @@ typedef struct dial_target {
  *         host, URI >= 255 chars or header block >= 1024 chars, whitespace or
  *         control characters (also percent-encoded ones), a header other
  *         than X-* (but not X-Twilio*), User-to-User, Remote-Party-ID,
- *         P-Preferred-Identity, P-Called-Party-ID, a name that is not a SIP
+ *         P-Preferred-Identity, P-Called-Party-ID, Replaces, a name that is not a SIP
  *         token, more than DIALTARGET_MAX_HDRS headers, an unknown
  *         transport, credentials that are too long or contain control
  *         characters, a password without a username.

@@ -615,9 +615,9 @@ static char *json_strdup(json_t *o, const char *key)
 	return s ? strdup(s) : NULL;
 }
 
-static void build_params(call *c, json_t *sip, const char *kind, json_t *app, const char *e164)
+void eng_sip_params(form *p, const char *sid, json_t *sip, const char *kind, json_t *app,
+                    const char *e164)
 {
-	form *p = &c->params;
 	const char *from_uri = json_string_value(json_object_get(sip, "from_uri"));
 	const char *from_user = json_string_value(json_object_get(sip, "from_user"));
 	const char *ruri_user = json_string_value(json_object_get(sip, "ruri_user"));
@@ -633,7 +633,7 @@ static void build_params(call *c, json_t *sip, const char *kind, json_t *app, co
 	else
 		snprintf(to, sizeof to, "sip:%s%s%s", ruri_user ? ruri_user : "",
 		         ruri_user && *ruri_user ? "@" : "", ruri_host ? ruri_host : "");
-	form_add(p, "CallSid", c->sid);
+	form_add(p, "CallSid", sid);
 	form_add(p, "AccountSid", eng_cfg->account_sid);
 	form_add(p, "From", from);
 	form_add(p, "To", to);
@@ -712,7 +712,7 @@ static void start_call(call *c, json_t *ev, json_t *sip, const char *kind, json_
 	c->a_sdp = json_strdup(sip, "sdp");
 	c->sip_leg = strcmp(kind, "sd") == 0;
 	c->start_ms = now_ms();
-	build_params(c, sip, kind, app, e164);
+	eng_sip_params(&c->params, c->sid, sip, kind, app, e164);
 	char now[32], score[32];
 	int64_t t = now_ms();
 	snprintf(now, sizeof now, "%lld", (long long)t);
@@ -1016,6 +1016,10 @@ static void answer_leftover(const char *type, const char *sid, const char *proxy
 {
 	if (!strcmp(type, "call.answered")) {
 		raw_cmd(proxy, sid, json_pack("{s:s}", "op", "hangup"));
+	} else if (!strcmp(type, "call.replaces")) {
+		raw_cmd(proxy, sid,
+		        json_pack("{s:s,s:i,s:s}", "op", "reply", "code", 481, "reason",
+		                  "Call/Transaction Does Not Exist"));
 	} else if (!strcmp(type, "dialog.request")) {
 		const char *txn = json_string_value(json_object_get(ev, "txn"));
 		if (txn)
@@ -1118,13 +1122,15 @@ static void dispatch(const char *id, const char *root, const char *type, json_t 
 		}
 		if (!strncmp(type, "dialog.", 7))
 			relay_on_event(c, type, ev);
+	} else if (!strcmp(type, "call.replaces")) {
+		replace_on_invite(c, ev);
 	} else if (principal_is_former(c, sid) && !strcmp(type, "call.ended")) {
 		principal_former_ended(c, id);
 		call_unref(c);
 		return;
 	} else if (!strncmp(type, "dialog.", 7)) {
 		relay_on_event(c, type, ev);
-	} else {
+	} else if (!replace_leg_event(c, type, ev)) {
 		dial_on_leg_event(c, type, ev);
 	}
 	call_unref(c);

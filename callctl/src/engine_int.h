@@ -112,6 +112,21 @@ void principal_former_gone(call *c);
 void principal_report_end(const party *p, int answered, const char *status);
 void principal_free(call *c);
 
+/* The webhook parameters of an inbound leg from its event's `sip` object
+ * (kind "pn": routed by number e164, "sd": by SIP domain app, else plain SIP). */
+void eng_sip_params(form *p, const char *sid, json_t *sip, const char *kind, json_t *app,
+                    const char *e164);
+
+/* replace.c: an INVITE with Replaces naming a leg of c (bus-protocol.md §11). */
+void replace_on_invite(call *c, json_t *ev);
+/* An event of the replacing leg while it is being answered: 1 when taken. */
+int replace_leg_event(call *c, const char *type, json_t *ev);
+void replace_free(call *c);
+/* The principal is replaced by party in (moved), whose rtpengine tag is
+ * tag; the old principal becomes the former one (its BYE is on its way).
+ * -1 when a former principal is still there. */
+int principal_replace(call *c, party *in, const char *tag);
+
 /* refer.c: the <Refer> verb. */
 struct twiml_refer;
 void refer_start(call *c, const struct twiml_refer *r);

@@ -124,6 +124,22 @@ int principal_swap_in(call *c)
 	return 0;
 }
 
+int principal_replace(call *c, party *in, const char *tag)
+{
+	if (c->was)
+		return -1;
+	party *was = calloc(1, sizeof *was);
+	if (!was)
+		return -1;
+	LOGI("call %s: %s replaces the principal leg %s", c->sid, in->sid, c->leg);
+	take(c, was);
+	was->hung_up = 1;
+	c->was = was;
+	give(c, in);
+	snprintf(c->mtag, sizeof c->mtag, "%s", tag);
+	return 0;
+}
+
 void principal_swap_back(call *c)
 {
 	party *was = c->was;

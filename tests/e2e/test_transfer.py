@@ -531,6 +531,27 @@ class BlindTransferTest(TransferTestCase):
             res = t.a.wait()
             self.assertEqual(res.rc, 0, res.summary())
 
+    def test_caller_reinvite_while_transfer_rings(self):
+        """answerOnBridge="true": while the transfer's Dial rings, the
+        caller's re-INVITE (hold) is answered 491 (its media is being
+        offered to the target; RFC 3261 §14.2, try later) and reaches
+        nobody; when the caller then hangs up, the transferor gets NOTIFY
+        487 and BYE and the ringing target CANCEL."""
+        c = self.uas("uas_answer", ring_ms=8000, bye_ms=0)
+        a, b, c, rpath, rto, vpath = self.setup_transfer(
+            True, lambda c: dial_twiml(sip_noun(c.uri())), caller_ms=1000, target=c,
+            caller_kw={"scenario": "uac_hold", "hold_ms": 1500})
+        res = a.wait()
+        peer_b, peer_c = b.wait(10), c.wait(10)
+        for r in (res, peer_b, peer_c):
+            self.assertEqual(r.rc, 0, r.summary())
+        self.assertTrue(res.received(491, "INVITE"), res.summary())
+        self.assertEqual(len(peer_b.unique_requests("INVITE")), 1, peer_b.summary())
+        self.assertEqual(len(peer_c.unique_requests("INVITE")), 1, peer_c.summary())
+        self.assertTrue(peer_c.recv_requests("CANCEL"), peer_c.summary())
+        self.assertNotifies(peer_b, 487)
+        self.assertEqual(len(peer_b.recv_requests("BYE")), 1, peer_b.summary())
+
     def test_replaces_names_a_call_fulcrum_holds(self):
         """Attended transfer: the Refer-To carries ?Replaces= naming the
         dialog of another call Fulcrum holds (a consultation call): the
@@ -560,6 +581,84 @@ class BlindTransferTest(TransferTestCase):
         self.assertEqual(req.params["ReferReplacesCallSid"], consult_sid)
         self.assertNotIn("ReferToHeader_Replaces", req.params)
         consult.stop()
+
+    def test_attended_transfer_between_two_calls_fulcrum_holds(self):
+        """Attended transfer with Fulcrum as the pivot of both calls: A is
+        bridged to agent B (call 1); B consulted C through Fulcrum (call 2:
+        B → Fulcrum → C); B REFERs call 1 with Refer-To naming Fulcrum's
+        side of call 2 in ?Replaces=. The referUrl answers the documented
+        <Dial><Sip>{ReferTransferTarget}</Sip></Dial>: Fulcrum's INVITE with
+        Replaces comes back to Fulcrum itself, takes B's place in call 2,
+        B's consultation leg gets BYE, B's transfer NOTIFY 200 and BYE; A and
+        C then exchange RTP (through rtpengine), and when A hangs up, C gets
+        BYE. The consultation call's record ends completed."""
+        with RtpEndpoint() as a_ep, RtpEndpoint() as c_ep:
+            c = self.uas("uas_answer", bye_ms=0, rtp_port=c_ep.port)
+            consult_num, consult_path = self.route_number(dial_twiml(sip_noun(c.uri())), name="consult")
+            consult = self.caller(consult_num, call_ms=0)
+            snap = consult.wait_for(lambda s: s.received(200, "INVITE"), 10)
+            self.assertTrue(snap.received(200, "INVITE"), snap.summary())
+            ok = snap.received(200, "INVITE")[0]
+            our_tag = ok.header("To").split("tag=")[1].split(";")[0]
+            their_tag = ok.header("From").split("tag=")[1].split(";")[0]
+            rep = urllib.parse.quote("%s;to-tag=%s;from-tag=%s" % (ok.call_id, our_tag, their_tag), safe="")
+            rto = "<sip:transfer@%s?Replaces=%s>" % (self.stack.sip_target, rep)
+            consult_sid = self.call_sid_of(consult_path)
+            a, b, _, rpath, _, vpath = self.setup_transfer(
+                False, dial_twiml(sip_noun(rto.strip("<>"))), caller_ms=4000, refer_to=rto, target=False,
+                caller_kw={"rtp_port": a_ep.port})
+            res_consult = consult.wait()
+            self.assertEqual(res_consult.rc, 0, res_consult.summary())
+            self.assertTrue(res_consult.recv_requests("BYE"), "B's consultation leg not replaced\n" +
+                            res_consult.summary())
+            req = self.app.wait_requests(rpath, 1)[0]
+            self.assertEqual(req.params["ReferReplacesCallSid"], consult_sid)
+            time.sleep(0.3)
+            snap = a.snapshot()
+            to_a = [parse_sdp(m.body) for m in snap.received(200, "INVITE") + snap.recv_requests("INVITE")
+                    if parse_sdp(m.body)][-1]
+            c_snap = c.snapshot()
+            to_c = [parse_sdp(m.body) for m in c_snap.unique_requests("INVITE") if parse_sdp(m.body)][-1]
+            t1 = a_ep.send_to(to_a.addr, 50, 0.02)
+            t2 = c_ep.send_to(to_c.addr, 50, 0.02)
+            got_c = c_ep.wait_received(45, 4, from_ep=a_ep)
+            got_a = a_ep.wait_received(45, 4, from_ep=c_ep)
+            t1.join(3)
+            t2.join(3)
+            self.assertGreaterEqual(len(got_c), 45, "A → C: %r" % c_ep.stats(a_ep))
+            self.assertGreaterEqual(len(got_a), 45, "C → A: %r" % a_ep.stats(c_ep))
+            self.assertNotIn(a_ep.addr, c_ep.stats(a_ep)["sources"], "RTP bypassed rtpengine")
+            res, peer_b, peer_c = a.wait(), b.wait(10), c.wait(10)
+            for r in (res, peer_b, peer_c):
+                self.assertEqual(r.rc, 0, r.summary())
+            self.assertNotifies(peer_b, 200)
+            self.assertEqual(len(peer_b.recv_requests("BYE")), 1, peer_b.summary())
+            self.assertEqual(len(peer_c.recv_requests("BYE")), 1, peer_c.summary())
+            self.assertGreater(peer_c.recv_requests("BYE")[0].time, res.sent("BYE")[0].time - 0.01)
+            st, body = self.stack.wait_call_status(consult_sid, ("completed",))
+            self.assertEqual(body.get("status"), "completed", body)
+
+    def test_invite_with_replaces_refused_cleanly(self):
+        """INVITE with Replaces naming no dialog Fulcrum holds → 481; a
+        malformed Replaces → 400; early-only naming a confirmed call → 486;
+        nothing reaches the application."""
+        d = self.uas("uas_answer", bye_ms=0)
+        num, vpath = self.route_number(dial_twiml(sip_noun(d.uri())), name="held")
+        held = self.caller(num, call_ms=4000)
+        snap = held.wait_for(lambda s: s.received(200, "INVITE"), 10)
+        ok = snap.received(200, "INVITE")[0]
+        our_tag = ok.header("To").split("tag=")[1].split(";")[0]
+        their_tag = ok.header("From").split("tag=")[1].split(";")[0]
+        cases = [("nosuch@h;to-tag=1;from-tag=2", 481),
+                 ("%s;to-tag=%s;from-tag=%s;early-only=yes" % (ok.call_id, our_tag, their_tag), 400),
+                 ("%s;to-tag=%s;from-tag=%s;early-only" % (ok.call_id, our_tag, their_tag), 486),
+                 ("%s;to-tag=%s;from-tag=%s" % (ok.call_id, their_tag, our_tag), 481)]
+        before = len(self.app.requests())
+        for value, code in cases:
+            r = self.caller("+15550009999", headers=[("Replaces", value)]).wait()
+            self.assertEqual(r.final_code(), code, "%s\n%s" % (value, r.summary()))
+        self.assertEqual(len(self.app.requests()), before)
+        self.assertEqual(held.wait().rc, 0)
 
     def test_second_transfer_uses_the_initial_refer_url(self):
         """The transfer's new Dial has no referUrl: when the new party

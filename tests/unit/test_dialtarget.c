@@ -200,6 +200,13 @@ static void test_headers(void **state)
 	}
 	dialtarget_free(&t);
 
+	/* Replaces (RFC 3891) for an attended transfer's Dial, decoded */
+	SIP_OK("sip:carol@h?Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2", &t);
+	assert_int_equal(t.n_hdrs, 1);
+	assert_string_equal(t.hdr_names[0], "Replaces");
+	assert_string_equal(t.hdr_values[0], "abc@h;to-tag=1;from-tag=2");
+	dialtarget_free(&t);
+
 	/* raw '=' ';' '@' in a value are taken as written; UTF-8 allowed */
 	SIP_OK("sip:a@h?X-A=b=c;d@e&X-B=caf%C3%A9&X-C=%2B%25", &t);
 	assert_int_equal(t.n_hdrs, 3);
