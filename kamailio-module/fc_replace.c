@@ -43,7 +43,8 @@ int fc_invite_replaces(struct sip_msg *msg, char replaced[FC_SID_LEN + 1],
 	trim(&v);
 	fc_replaces r;
 	char err[128];
-	if (v.len <= 0 || fc_replaces_parse(v.s, (size_t)v.len, &r, err, sizeof err) != FC_REFER_OK) {
+	if (v.len <= 0 ||
+	    fc_replaces_parse(v.s, (size_t)v.len, &r, err, sizeof err) != FC_REFER_OK) {
 		*code = 400;
 		*reason = "Bad Request - Malformed Replaces";
 		return -1;

@@ -54,23 +54,23 @@ typedef struct call {
 	char *our_sdp;            /* the SDP the principal last got from us */
 	char *sc_url, *sc_method; /* the principal's StatusCallback (number's, domain's, noun's) */
 	int sc_seq;
-	int sip_leg; /* the principal is a SIP leg (<Refer> needs one) */
+	int sip_leg;       /* the principal is a SIP leg (<Refer> needs one) */
 	struct dial *dial; /* the <Dial> being run, NULL when none */
 	char bridged[40];  /* CallSid of the leg bridged to the caller, "" */
 	char bridged_proxy[128];
-	char btag[64];              /* the bridged leg's rtpengine tag ("": its CallSid) */
-	char *b_sdp, *b_our_sdp;    /* the bridged leg's SDP, and the one it got from us */
-	uv_timer_t dial_timer;  /* Dial timeout (per target when sequential) */
-	uv_timer_t limit_timer; /* Dial timeLimit */
+	char btag[64];           /* the bridged leg's rtpengine tag ("": its CallSid) */
+	char *b_sdp, *b_our_sdp; /* the bridged leg's SDP, and the one it got from us */
+	uv_timer_t dial_timer;   /* Dial timeout (per target when sequential) */
+	uv_timer_t limit_timer;  /* Dial timeLimit */
 	/* transfers (issue 4) */
-	char mtag[64];       /* the caller's rtpengine tag: its CallSid, or "T<n>"+CallSid once a
-	                        transfer re-offered it while the old bridge stayed up */
-	int mtag_n;          /* transfers that needed a new tag */
-	struct dial *pdial;  /* the Dial whose bridge a transfer left (its legs still report) */
-	struct xfer *xfer;   /* an inbound REFER being acted on (transfer.c) */
-	struct refer *refer; /* an outbound <Refer> waiting for its outcome (refer.c) */
-	json_t *xfer_hdrs;   /* Refer-To's embedded headers, for the next <Dial>'s INVITEs */
-	party *was;          /* the former principal while its leg is up (principal.c) */
+	char mtag[64];         /* the caller's rtpengine tag: its CallSid, or "T<n>"+CallSid once a
+	                          transfer re-offered it while the old bridge stayed up */
+	int mtag_n;            /* transfers that needed a new tag */
+	struct dial *pdial;    /* the Dial whose bridge a transfer left (its legs still report) */
+	struct xfer *xfer;     /* an inbound REFER being acted on (transfer.c) */
+	struct refer *refer;   /* an outbound <Refer> waiting for its outcome (refer.c) */
+	json_t *xfer_hdrs;     /* Refer-To's embedded headers, for the next <Dial>'s INVITEs */
+	party *was;            /* the former principal while its leg is up (principal.c) */
 	struct replacing *rep; /* an INVITE with Replaces being answered (replace.c) */
 	int refs;
 	struct call *next;

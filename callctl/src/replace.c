@@ -62,13 +62,34 @@ static void record(call *c, replacing *x, const form *p)
 	snprintf(now, sizeof now, "%lld", (long long)now_ms());
 	const char *to = form_get(p, "To"), *from = form_get(p, "From");
 	const char *cid = form_get(p, "SipCallId");
-	const char *pairs[] = {"sid",          x->sid,        "account_sid",    eng_cfg->account_sid,
-	                       "to",           to ? to : "",  "to_formatted",   to ? to : "",
-	                       "from",         from ? from : "", "from_formatted", from ? from : "",
-	                       "status",       "in-progress", "direction",      "inbound",
-	                       "api_version",  "2010-04-01",  "date_created",   now,
-	                       "date_updated", now,           "start_time",     now,
-	                       "sip_call_id",  cid ? cid : "", "proxy",         c->proxy};
+	const char *pairs[] = {"sid",
+	                       x->sid,
+	                       "account_sid",
+	                       eng_cfg->account_sid,
+	                       "to",
+	                       to ? to : "",
+	                       "to_formatted",
+	                       to ? to : "",
+	                       "from",
+	                       from ? from : "",
+	                       "from_formatted",
+	                       from ? from : "",
+	                       "status",
+	                       "in-progress",
+	                       "direction",
+	                       "inbound",
+	                       "api_version",
+	                       "2010-04-01",
+	                       "date_created",
+	                       now,
+	                       "date_updated",
+	                       now,
+	                       "start_time",
+	                       now,
+	                       "sip_call_id",
+	                       cid ? cid : "",
+	                       "proxy",
+	                       c->proxy};
 	eng_store(x->sid, (int)(sizeof pairs / sizeof pairs[0] / 2), pairs);
 	snprintf(key, sizeof key, "fc:calls:%s", eng_cfg->account_sid);
 	rbus_cmd(NULL, NULL, "ZADD %s %s %s", key, now, x->sid);
@@ -116,8 +137,8 @@ static void answered(const char *sdp, const char *err, void *ud)
 		 * back to the principal if the bridge still stands. */
 		if (same) {
 			call_ref(c);
-			if (media_offer(c->sid, c->mtag, eng_tag(c, c->bridged), c->a_sdp, reoffered,
-			                c) < 0)
+			if (media_offer(c->sid, c->mtag, eng_tag(c, c->bridged), c->a_sdp,
+			                reoffered, c) < 0)
 				call_unref(c);
 		}
 		call_unref(c);
@@ -140,9 +161,9 @@ static void answered(const char *sdp, const char *err, void *ud)
 		return;
 	}
 	form_free(&in.params);
-	eng_cmd(c, c->proxy, x->sid,
-	        json_pack("{s:s,s:i,s:s,s:s}", "op", "reply", "code", 200, "reason", "OK", "sdp",
-	                  sdp));
+	eng_cmd(
+	    c, c->proxy, x->sid,
+	    json_pack("{s:s,s:i,s:s,s:s}", "op", "reply", "code", 200, "reason", "OK", "sdp", sdp));
 	record(c, x, &c->params);
 	eng_cmd(c, c->proxy, x->replaced, json_pack("{s:s}", "op", "hangup"));
 	free(c->a_sdp);
@@ -153,8 +174,8 @@ static void answered(const char *sdp, const char *err, void *ud)
 	if (!media_same_address(c->b_our_sdp, x->to_bridged)) {
 		/* rtpengine moved the bridged leg's side: tell it. */
 		eng_cmd(c, c->proxy, c->bridged,
-		        json_pack("{s:s,s:s,s:s,s:s}", "op", "request", "method", "INVITE", "req_id",
-		                  "fc-bridge", "sdp", x->to_bridged));
+		        json_pack("{s:s,s:s,s:s,s:s}", "op", "request", "method", "INVITE",
+		                  "req_id", "fc-bridge", "sdp", x->to_bridged));
 	}
 	free(c->b_our_sdp);
 	c->b_our_sdp = x->to_bridged;
@@ -188,7 +209,8 @@ void replace_on_invite(call *c, json_t *ev)
 	if (c->ending || c->dead || (strcmp(replaced, c->leg) && strcmp(replaced, c->bridged)))
 		return refuse(c, sid, 481, "Call/Transaction Does Not Exist");
 	if (strcmp(replaced, c->leg))
-		return refuse(c, sid, 603, "Only the calling side of a Dial bridge can be replaced");
+		return refuse(c, sid, 603,
+		              "Only the calling side of a Dial bridge can be replaced");
 	if (!c->bridged[0] || !c->b_sdp)
 		return refuse(c, sid, 603, "The replaced call is not bridged");
 	if (c->rep || c->xfer || c->refer || c->was)
