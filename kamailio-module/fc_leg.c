@@ -132,27 +132,10 @@ void fc_leg_index(fc_leg *l)
 	lock_release(&c->lock);
 }
 
-int fc_leg_find_dialog(const str *call_id, const str *loc_tag, char sid[FC_SID_LEN + 1])
-{
-	int found = 0;
-	fc_bucket *c = &cid_buckets[cid_bucket_of(call_id->s, call_id->len)];
-	lock_get(&c->lock);
-	for (fc_leg *l = c->head; l; l = l->next_cid) {
-		if ((int)strlen(l->dlg.call_id) == call_id->len &&
-		    memcmp(l->dlg.call_id, call_id->s, call_id->len) == 0 &&
-		    (int)strlen(l->dlg.loc_tag) == loc_tag->len &&
-		    memcmp(l->dlg.loc_tag, loc_tag->s, loc_tag->len) == 0) {
-			memcpy(sid, l->sid, FC_SID_LEN + 1);
-			found = 1;
-			break;
-		}
-	}
-	lock_release(&c->lock);
-	return found;
-}
-
-int fc_leg_find_replaced(const str *call_id, const str *loc_tag, const str *rem_tag,
-                         char sid[FC_SID_LEN + 1], char root[FC_SID_LEN + 1], int *confirmed)
+/* The leg of dialog call_id with our tag loc_tag (and, unless rem_tag is
+ * NULL, the peer's tag rem_tag): copies its CallSid and root. */
+static int find_dialog(const str *call_id, const str *loc_tag, const str *rem_tag,
+                       char sid[FC_SID_LEN + 1], char root[FC_SID_LEN + 1], int *confirmed)
 {
 	int found = 0;
 	fc_bucket *c = &cid_buckets[cid_bucket_of(call_id->s, call_id->len)];
@@ -162,8 +145,9 @@ int fc_leg_find_replaced(const str *call_id, const str *loc_tag, const str *rem_
 		    memcmp(l->dlg.call_id, call_id->s, call_id->len) == 0 &&
 		    (int)strlen(l->dlg.loc_tag) == loc_tag->len &&
 		    memcmp(l->dlg.loc_tag, loc_tag->s, loc_tag->len) == 0 &&
-		    (int)strlen(l->dlg.rem_tag) == rem_tag->len &&
-		    memcmp(l->dlg.rem_tag, rem_tag->s, rem_tag->len) == 0 && !l->ended) {
+		    (!rem_tag ||
+		     ((int)strlen(l->dlg.rem_tag) == rem_tag->len &&
+		      memcmp(l->dlg.rem_tag, rem_tag->s, rem_tag->len) == 0 && !l->ended))) {
 			memcpy(sid, l->sid, FC_SID_LEN + 1);
 			memcpy(root, l->root, FC_SID_LEN + 1);
 			*confirmed = l->state == FC_CONFIRMED;
@@ -173,6 +157,19 @@ int fc_leg_find_replaced(const str *call_id, const str *loc_tag, const str *rem_
 	}
 	lock_release(&c->lock);
 	return found;
+}
+
+int fc_leg_find_dialog(const str *call_id, const str *loc_tag, char sid[FC_SID_LEN + 1])
+{
+	char root[FC_SID_LEN + 1];
+	int confirmed;
+	return find_dialog(call_id, loc_tag, NULL, sid, root, &confirmed);
+}
+
+int fc_leg_find_replaced(const str *call_id, const str *loc_tag, const str *rem_tag,
+                         char sid[FC_SID_LEN + 1], char root[FC_SID_LEN + 1], int *confirmed)
+{
+	return find_dialog(call_id, loc_tag, rem_tag, sid, root, confirmed);
 }
 
 static void unindex(fc_leg *l)

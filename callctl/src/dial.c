@@ -121,40 +121,8 @@ static void leg_event(call *c, dleg *l, unsigned ev, const char *status)
 
 static void record_start(call *c, dleg *l)
 {
-	char now[32];
-	snprintf(now, sizeof now, "%lld", (long long)l->start_ms);
-	const char *pairs[] = {"sid",
-	                       l->sid,
-	                       "account_sid",
-	                       eng_cfg->account_sid,
-	                       "parent_call_sid",
-	                       c->leg,
-	                       "to",
-	                       l->to,
-	                       "to_formatted",
-	                       l->to,
-	                       "from",
-	                       l->from,
-	                       "from_formatted",
-	                       l->from,
-	                       "status",
-	                       "initiated",
-	                       "direction",
-	                       "outbound-dial",
-	                       "api_version",
-	                       "2010-04-01",
-	                       "date_created",
-	                       now,
-	                       "date_updated",
-	                       now,
-	                       "start_time",
-	                       now,
-	                       "proxy",
-	                       c->proxy};
-	eng_store(l->sid, (int)(sizeof pairs / sizeof pairs[0] / 2), pairs);
-	char key[96];
-	snprintf(key, sizeof key, "fc:calls:%s", eng_cfg->account_sid);
-	rbus_cmd(NULL, NULL, "ZADD %s %s %s", key, now, l->sid);
+	eng_record_leg(l->sid, c->leg, "outbound-dial", "initiated", l->to, l->from, NULL, c->proxy,
+	               l->start_ms);
 }
 
 static void record_status(dleg *l, const char *status)

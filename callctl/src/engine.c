@@ -96,6 +96,39 @@ void eng_store(const char *sid, int n, const char **pairs)
 	rbus_cmdargv(NULL, NULL, 2 + 2 * n, argv, NULL);
 }
 
+void eng_record_leg(const char *sid, const char *parent, const char *direction, const char *status,
+                    const char *to, const char *from, const char *sip_call_id, const char *proxy,
+                    int64_t t)
+{
+	char now[32];
+	snprintf(now, sizeof now, "%lld", (long long)t);
+	const char *pairs[32];
+	int n = 0;
+#define PAIR(k, v) (pairs[n++] = (k), pairs[n++] = (v))
+	PAIR("sid", sid);
+	PAIR("account_sid", eng_cfg->account_sid);
+	if (parent)
+		PAIR("parent_call_sid", parent);
+	PAIR("to", to);
+	PAIR("to_formatted", to);
+	PAIR("from", from);
+	PAIR("from_formatted", from);
+	PAIR("status", status);
+	PAIR("direction", direction);
+	PAIR("api_version", "2010-04-01");
+	PAIR("date_created", now);
+	PAIR("date_updated", now);
+	PAIR("start_time", now);
+	if (sip_call_id)
+		PAIR("sip_call_id", sip_call_id);
+	PAIR("proxy", proxy);
+#undef PAIR
+	eng_store(sid, n / 2, pairs);
+	char key[96];
+	snprintf(key, sizeof key, "fc:calls:%s", eng_cfg->account_sid);
+	rbus_cmd(NULL, NULL, "ZADD %s %s %s", key, now, sid);
+}
+
 void eng_live_leg(const char *root, const char *sid, const char *proxy)
 {
 	char key[64], field[64];
@@ -954,6 +987,10 @@ static void on_root_ended(const char *id, call *c, json_t *ev)
 	finish_record(id, c->sid, c->leg, status, force);
 }
 
+/* Closes fc:call:{sid} with status st unless closed already; acks event
+ * id ("" none) once done. */
+static void close_record(const char *sid, const char *st, const char *id);
+
 /* A command for a leg of a call nobody runs any more. */
 static void raw_cmd(const char *proxy, const char *sid, json_t *cmd)
 {
@@ -978,7 +1015,7 @@ static void teardown_cb(redisAsyncContext *rc, void *r, void *priv)
 	const char *sid = json_string_value(json_object_get(o->ev, "call_sid"));
 	const char *type = json_string_value(json_object_get(o->ev, "type"));
 	int root_gone = sid && !strcmp(sid, o->root) && type && !strcmp(type, "call.ended");
-	const char *root_proxy = NULL;
+	const char *root_proxy = NULL, *leg = o->root;
 	for (size_t i = 0; reply && reply->type == REDIS_REPLY_ARRAY && i + 1 < reply->elements;
 	     i += 2) {
 		const char *k = reply->element[i]->str, *v = reply->element[i + 1]->str;
@@ -986,13 +1023,18 @@ static void teardown_cb(redisAsyncContext *rc, void *r, void *priv)
 			raw_cmd(v, k + 4, json_pack("{s:s}", "op", "hangup"));
 		else if (!strcmp(k, "proxy"))
 			root_proxy = v;
+		else if (!strcmp(k, "principal"))
+			leg = v; /* a transfer handed the call to another leg (principal.c) */
 	}
 	if (!root_gone && root_proxy)
 		raw_cmd(root_proxy, o->root, json_pack("{s:s,s:i}", "op", "hangup", "code", 500));
 	media_delete(o->root);
 	int force;
 	const char *status = ended_status(o->ev, 1, &force);
-	finish_record(o->id, o->root, o->root, root_gone ? status : "failed", 1);
+	int leg_gone = sid && !strcmp(sid, leg) && type && !strcmp(type, "call.ended");
+	if (strcmp(leg, o->root))
+		close_record(o->root, root_gone ? status : "completed", "");
+	finish_record(o->id, o->root, leg, leg_gone ? status : "failed", 1);
 	json_decref(o->ev);
 	free(o);
 }
@@ -1000,7 +1042,11 @@ static void teardown_cb(redisAsyncContext *rc, void *r, void *priv)
 static void close_leg_record(const char *id, const char *sid, json_t *ev)
 {
 	int force;
-	const char *st = ended_status(ev, 0, &force);
+	close_record(sid, ended_status(ev, 0, &force), id);
+}
+
+static void close_record(const char *sid, const char *st, const char *id)
+{
 	char k[64], now[32], ret[16];
 	snprintf(k, sizeof k, "fc:call:%s", sid);
 	snprintf(now, sizeof now, "%lld", (long long)now_ms());

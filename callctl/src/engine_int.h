@@ -42,6 +42,11 @@ void eng_record_error(call *c, int code, const char *detail, const char *url);
 void eng_store(const char *sid, int n, const char **pairs);
 /* Fire-and-forget status callback; params copied. */
 void eng_status_callback(const char *url, const char *method, const form *params);
+/* A new call record fc:call:{sid} (store.md), listed in fc:calls; parent
+ * and sip_call_id may be NULL; t is its start in ms. */
+void eng_record_leg(const char *sid, const char *parent, const char *direction, const char *status,
+                    const char *to, const char *from, const char *sip_call_id, const char *proxy,
+                    int64_t t);
 /* Adds/updates "leg:{sid}" = proxy in fc:live:{root} (proxy NULL: removes). */
 void eng_live_leg(const char *root, const char *sid, const char *proxy);
 

@@ -100,6 +100,15 @@ static void swap_media(call *c)
 	c->b_our_sdp = s;
 }
 
+/* Takeover needs to know which record the call's end closes (engine.c
+ * teardown_cb). */
+static void note_principal(call *c)
+{
+	char key[64];
+	snprintf(key, sizeof key, "fc:live:%s", c->sid);
+	rbus_cmd(NULL, NULL, "HSET %s principal %s", key, c->leg);
+}
+
 int principal_swap_in(call *c)
 {
 	if (!c->bridged[0] || c->was)
@@ -121,6 +130,7 @@ int principal_swap_in(call *c)
 	give(c, &in);
 	snprintf(c->bridged, sizeof c->bridged, "%s", old);
 	form_free(&in.params);
+	note_principal(c);
 	return 0;
 }
 
@@ -137,6 +147,7 @@ int principal_replace(call *c, party *in, const char *tag)
 	c->was = was;
 	give(c, in);
 	snprintf(c->mtag, sizeof c->mtag, "%s", tag);
+	note_principal(c);
 	return 0;
 }
 
@@ -153,6 +164,7 @@ void principal_swap_back(call *c)
 	give(c, was);
 	snprintf(c->bridged, sizeof c->bridged, "%s", out.sid);
 	dial_demote(c, out.sid, out.sc_seq);
+	note_principal(c);
 	form_free(&out.params);
 	free(out.sc_url);
 	free(out.sc_method);

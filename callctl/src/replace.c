@@ -16,7 +16,6 @@
 #include "engine_int.h"
 #include "log.h"
 #include "media.h"
-#include "rbus.h"
 #include "timefmt.h"
 
 typedef struct replacing {
@@ -58,41 +57,9 @@ static void refuse(call *c, const char *sid, int code, const char *reason)
 /* The new leg's record (store.md): an inbound call, in progress. */
 static void record(call *c, replacing *x, const form *p)
 {
-	char now[32], key[96];
-	snprintf(now, sizeof now, "%lld", (long long)now_ms());
 	const char *to = form_get(p, "To"), *from = form_get(p, "From");
-	const char *cid = form_get(p, "SipCallId");
-	const char *pairs[] = {"sid",
-	                       x->sid,
-	                       "account_sid",
-	                       eng_cfg->account_sid,
-	                       "to",
-	                       to ? to : "",
-	                       "to_formatted",
-	                       to ? to : "",
-	                       "from",
-	                       from ? from : "",
-	                       "from_formatted",
-	                       from ? from : "",
-	                       "status",
-	                       "in-progress",
-	                       "direction",
-	                       "inbound",
-	                       "api_version",
-	                       "2010-04-01",
-	                       "date_created",
-	                       now,
-	                       "date_updated",
-	                       now,
-	                       "start_time",
-	                       now,
-	                       "sip_call_id",
-	                       cid ? cid : "",
-	                       "proxy",
-	                       c->proxy};
-	eng_store(x->sid, (int)(sizeof pairs / sizeof pairs[0] / 2), pairs);
-	snprintf(key, sizeof key, "fc:calls:%s", eng_cfg->account_sid);
-	rbus_cmd(NULL, NULL, "ZADD %s %s %s", key, now, x->sid);
+	eng_record_leg(x->sid, NULL, "inbound", "in-progress", to ? to : "", from ? from : "",
+	               form_get(p, "SipCallId"), c->proxy, now_ms());
 	eng_live_leg(c->sid, x->sid, c->proxy);
 }
 

@@ -1700,3 +1700,26 @@ def _dial_wait_status_callbacks(self, path, n, timeout=10):
 
 DialTestCase.assertMediaSdp = _dial_assert_media_sdp
 DialTestCase.status_callbacks = _dial_wait_status_callbacks
+
+
+def _dial_assert_rtp_both_ways(self, ep1, sdp1, ep2, sdp2, n=50):
+    """ep1 sends n RTP packets to sdp1 (the SDP Fulcrum gave ep1's side),
+    ep2 to sdp2 (background, 20 ms apart); each must get at least n-5 of
+    the other's, PCMU, and never straight from the other's address (they
+    went through rtpengine)."""
+    from rtp import PT_PCMU  # tests/e2e/rtp.py
+    t1 = ep1.send_to(sdp1.addr, n, 0.02)
+    t2 = ep2.send_to(sdp2.addr, n, 0.02)
+    got2 = ep2.wait_received(n - 5, 4, from_ep=ep1)
+    got1 = ep1.wait_received(n - 5, 4, from_ep=ep2)
+    t1.join(3)
+    t2.join(3)
+    self.assertGreaterEqual(len(got2), n - 5, "→ %r: %r" % (ep2.addr, ep2.stats(ep1)))
+    self.assertGreaterEqual(len(got1), n - 5, "→ %r: %r" % (ep1.addr, ep1.stats(ep2)))
+    for ep, frm in ((ep2, ep1), (ep1, ep2)):
+        st = ep.stats(frm)
+        self.assertEqual(st["pts"], [PT_PCMU], st)
+        self.assertNotIn(frm.addr, st["sources"], "RTP bypassed rtpengine: %r" % st)
+
+
+DialTestCase.assertRtpBothWays = _dial_assert_rtp_both_ways

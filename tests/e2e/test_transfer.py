@@ -14,7 +14,7 @@ import time
 import types
 
 from harness import XML_DECL, DialTestCase, SippRun, dial_twiml, sip_noun
-from rtp import PT_PCMU, RtpEndpoint, parse_sdp
+from rtp import RtpEndpoint, parse_sdp
 
 UUI = "00fa3b;encoding=hex"
 
@@ -329,17 +329,8 @@ class BlindTransferTest(TransferTestCase):
                     if parse_sdp(m.body)]
             to_caller = sdps[-1]
             to_target = parse_sdp(c.snapshot().unique_requests("INVITE")[0].body)
-            t1 = a_ep.send_to(to_caller.addr, 50, 0.02)
-            t2 = c_ep.send_to(to_target.addr, 50, 0.02)
-            got_c = c_ep.wait_received(45, 4, from_ep=a_ep)
-            got_a = a_ep.wait_received(45, 4, from_ep=c_ep)
-            t1.join(3)
-            t2.join(3)
-            self.assertGreaterEqual(len(got_c), 45, "caller → target: %r" % c_ep.stats(a_ep))
-            self.assertGreaterEqual(len(got_a), 45, "target → caller: %r" % a_ep.stats(c_ep))
-            self.assertEqual(a_ep.stats(c_ep)["pts"], [PT_PCMU])
+            self.assertRtpBothWays(a_ep, to_caller, c_ep, to_target)
             self.assertFalse(b_ep.packets(from_ep=a_ep), "the dropped transferor still gets the caller's RTP")
-            self.assertNotIn(a_ep.addr, c_ep.stats(a_ep)["sources"], "RTP bypassed rtpengine")
             res = a.wait()
             self.assertEqual(res.rc, 0, res.summary())
             return res
@@ -518,16 +509,8 @@ class BlindTransferTest(TransferTestCase):
             snap = t.b.snapshot()
             to_b = parse_sdp(snap.unique_requests("INVITE")[-1].body)
             to_c = parse_sdp(c.snapshot().unique_requests("INVITE")[0].body)
-            t1 = b_ep.send_to(to_b.addr, 50, 0.02)
-            t2 = c_ep.send_to(to_c.addr, 50, 0.02)
-            got_c = c_ep.wait_received(45, 4, from_ep=b_ep)
-            got_b = b_ep.wait_received(45, 4, from_ep=c_ep)
-            t1.join(3)
-            t2.join(3)
-            self.assertGreaterEqual(len(got_c), 45, "B → C: %r" % c_ep.stats(b_ep))
-            self.assertGreaterEqual(len(got_b), 45, "C → B: %r" % b_ep.stats(c_ep))
+            self.assertRtpBothWays(b_ep, to_b, c_ep, to_c)
             self.assertFalse(a_ep.packets(from_ep=b_ep), "the dropped caller still gets B's RTP")
-            self.assertNotIn(b_ep.addr, c_ep.stats(b_ep)["sources"], "RTP bypassed rtpengine")
             res = t.a.wait()
             self.assertEqual(res.rc, 0, res.summary())
 
@@ -619,15 +602,7 @@ class BlindTransferTest(TransferTestCase):
                     if parse_sdp(m.body)][-1]
             c_snap = c.snapshot()
             to_c = [parse_sdp(m.body) for m in c_snap.unique_requests("INVITE") if parse_sdp(m.body)][-1]
-            t1 = a_ep.send_to(to_a.addr, 50, 0.02)
-            t2 = c_ep.send_to(to_c.addr, 50, 0.02)
-            got_c = c_ep.wait_received(45, 4, from_ep=a_ep)
-            got_a = a_ep.wait_received(45, 4, from_ep=c_ep)
-            t1.join(3)
-            t2.join(3)
-            self.assertGreaterEqual(len(got_c), 45, "A → C: %r" % c_ep.stats(a_ep))
-            self.assertGreaterEqual(len(got_a), 45, "C → A: %r" % a_ep.stats(c_ep))
-            self.assertNotIn(a_ep.addr, c_ep.stats(a_ep)["sources"], "RTP bypassed rtpengine")
+            self.assertRtpBothWays(a_ep, to_a, c_ep, to_c)
             res, peer_b, peer_c = a.wait(), b.wait(10), c.wait(10)
             for r in (res, peer_b, peer_c):
                 self.assertEqual(r.rc, 0, r.summary())
