@@ -3,8 +3,9 @@
  * for the final NOTIFY of its implicit subscription, a timeout
  * (FULCRUM_REFER_TIMEOUT) or the caller's hangup; then the action URL with
  * ReferCallStatus, ReferSipResponseCode and NotifySipResponseCode, or the
- * next verb. Only SIP-domain calls may be referred (13801 otherwise: a call
- * to a phone number came from the PSTN). Runs on the engine's loop. */
+ * next verb. Only a SIP leg may be referred (13801 otherwise: a call to a
+ * phone number came from the PSTN, a <Number> leg goes to it). Runs on the
+ * engine's loop. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

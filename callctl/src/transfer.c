@@ -3,7 +3,8 @@
  * a leg of a <Dial> bridge is accepted at once (202, NOTIFY 100 Trying),
  * the Dial's referUrl is fetched with ReferTransferTarget and friends, and
  * the TwiML returned runs on the transferee (the side that did not send the
- * REFER). answerOnBridge of the original Dial decides the transferor's
+ * REFER; when that is the dialled leg it becomes the call's principal leg,
+ * principal.c). answerOnBridge of the original Dial decides the transferor's
  * fate: with true the old bridge stays while the new Dial rings and comes
  * back when it fails; with false the transferor gets its final NOTIFY and
  * BYE as soon as the TwiML is in hand. Runs on the engine's loop. */
