@@ -46,6 +46,7 @@ enum {
 	TW_NOT_FOUND = 20404,    /* unknown resource */
 	TW_INTERNAL = 20500,     /* store or memory failure */
 	TW_BAD_URL = 21205,      /* a URL parameter is not an http(s) URL */
+	TW_CALL_STATE = 21220,   /* the call is not in a state that allows the change */
 	TW_BAD_DOMAIN = 21231,   /* DomainName invalid or already in use */
 	TW_BAD_NUMBER = 21421,   /* PhoneNumber is invalid */
 	TW_NUMBER_TAKEN = 21422, /* PhoneNumber already in this account */

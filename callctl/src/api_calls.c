@@ -1,16 +1,19 @@
 /* api_calls.c — the Calls resource, read side: fetch and list (filters To,
  * From, ParentCallSid, Status, StartTime*, EndTime*) of the fc:call:{CA}
  * hashes written by the call engine (doc/store.md), newest first, and delete
- * of ended calls. Create and update answer "not available yet". */
+ * of ended calls, and update of live calls (hang up, redirect). Create
+ * answers "not available yet". */
 #include "api.h"
 #include "phone.h"
 #include "rstore.h"
 #include "sid.h"
+#include "twiml.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static const char *const carry[] = {
     "To",         "From",    "ParentCallSid", "Status",   "StartTime", "StartTime<",
@@ -132,15 +135,114 @@ void calls_create(const api_req *q, api_resp *r)
 	          "Call creation is not available yet in this Fulcrum version");
 }
 
+static int live_status(const char *s);
+
+static const char *nonempty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+/* The call tree a live call belongs to: itself when it is a root, else
+ * its parent's tree; 0 when the call is not live. */
+static int tree_of(const char *sid, const json_t *doc, char root[64])
+{
+	const char *cand[2] = {sid, jstr(doc, "parent_call_sid")};
+	for (int i = 0; i < 2; i++) {
+		if (!cand[i] || !*cand[i])
+			continue;
+		redisReply *e = rstore_cmd("EXISTS fc:live:%s", cand[i]);
+		int live = e && e->type == REDIS_REPLY_INTEGER && e->integer > 0;
+		if (e)
+			freeReplyObject(e);
+		if (live) {
+			snprintf(root, 64, "%s", cand[i]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* POST …/Calls/{Sid}.json (twilio-voice.md §5.2): Status=canceled|completed
+ * hangs the call up, Url/Twiml redirect it at once. The change is an
+ * `api.update` event on fc:events that reaches the instance running the
+ * call (bus-protocol.md §12); the answer is the call as it is now. */
 void calls_update(const api_req *q, api_resp *r)
 {
 	json_t *doc;
 	if (load(q, r, &doc) <= 0)
 		return;
+	const char *status = nonempty(form_get(q->body, "Status"));
+	const char *twiml = nonempty(form_get(q->body, "Twiml"));
+	const char *url = NULL, *method = "POST", *fb = NULL, *fbm = "POST", *sc = NULL,
+	           *scm = "POST";
+	json_t *ev = NULL;
+	char root[64];
+	if (param_url(q, "Url", &url, r) < 0 || param_method(q, "Method", &method, r) < 0 ||
+	    param_url(q, "FallbackUrl", &fb, r) < 0 ||
+	    param_method(q, "FallbackMethod", &fbm, r) < 0 ||
+	    param_url(q, "StatusCallback", &sc, r) < 0 ||
+	    param_method(q, "StatusCallbackMethod", &scm, r) < 0)
+		goto out;
+	if (status && strcmp(status, "canceled") && strcmp(status, "completed")) {
+		api_error(r, 400, TW_BAD_PARAM, "Status must be canceled or completed, not %.40s",
+		          status);
+		goto out;
+	}
+	if (url && twiml) {
+		api_error(r, 400, TW_BAD_PARAM, "Url and Twiml cannot both be given");
+		goto out;
+	}
+	if (twiml) {
+		twiml_error err;
+		twiml_doc *d =
+		    strlen(twiml) > 4000 ? NULL : twiml_parse(twiml, strlen(twiml), &err);
+		if (!d) {
+			api_error(r, 400, TW_BAD_PARAM, "Twiml is %s",
+			          strlen(twiml) > 4000 ? "longer than 4000 characters" : err.msg);
+			goto out;
+		}
+		twiml_free(d);
+	}
+	if (!status && !url && !twiml && !sc) {
+		json_t *j = render(q, doc, 0);
+		j ? api_json(r, 200, j) : api_internal(r);
+		goto out;
+	}
+	if (!live_status(jstr(doc, "status")) || !tree_of(q->sid[0], doc, root)) {
+		api_error(r, 400, TW_CALL_STATE, "Call is not in-progress. Cannot redirect.");
+		goto out;
+	}
+	ev = json_pack("{s:i,s:s,s:s,s:s,s:I}", "v", 1, "type", "api.update", "call_sid", q->sid[0],
+	               "root", root, "ts", (json_int_t)time(NULL) * 1000);
+	if (ev && status)
+		json_object_set_new(ev, "status", json_string(status));
+	if (ev && (url || twiml)) {
+		json_object_set_new(ev, url ? "url" : "twiml", json_string(url ? url : twiml));
+		json_object_set_new(ev, "method", json_string(method));
+	}
+	if (ev && fb) {
+		json_object_set_new(ev, "fallback_url", json_string(fb));
+		json_object_set_new(ev, "fallback_method", json_string(fbm));
+	}
+	if (ev && sc) {
+		json_object_set_new(ev, "status_callback", json_string(sc));
+		json_object_set_new(ev, "status_callback_method", json_string(scm));
+	}
+	char *js = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+	redisReply *x = js ? rstore_cmd("XADD fc:events MAXLEN ~ 100000 * j %s", js) : NULL;
+	free(js);
+	if (!x || x->type == REDIS_REPLY_ERROR) {
+		if (x)
+			freeReplyObject(x);
+		api_internal(r);
+		goto out;
+	}
+	freeReplyObject(x);
+	json_t *j = render(q, doc, 0);
+	j ? api_json(r, 200, j) : api_internal(r);
+out:
+	json_decref(ev);
 	json_decref(doc);
-	api_error(r, 400, TW_BAD_PARAM,
-	          "Call modification (redirect, cancel, complete) is not available yet in this "
-	          "Fulcrum version");
 }
 
 static int live_status(const char *s)
@@ -224,11 +326,6 @@ static int match(const json_t *d, const void *ctx)
 		return 0;
 	return time_filter_match(&f->start, jms(d, "start_time")) &&
 	       time_filter_match(&f->end, jms(d, "end_time"));
-}
-
-static const char *nonempty(const char *s)
-{
-	return s && *s ? s : NULL;
 }
 
 void calls_list(const api_req *q, api_resp *r)

@@ -622,6 +622,23 @@ void dial_caller_gone(call *c)
 	finish_dial(c, d->winner >= 0 ? "completed" : "canceled");
 }
 
+void dial_abandon(call *c)
+{
+	dial *d = c->dial;
+	if (!d || d->finished)
+		return;
+	legs_gone(c, d);
+	d->finished = 1;
+	d->tentative = 0;
+	uv_timer_stop(&c->dial_timer);
+	uv_timer_stop(&c->limit_timer);
+	if (d->ringback)
+		media_stop(c->sid, c->mtag);
+	d->ringback = 0;
+	c->bridged[0] = 0;
+	c->btag[0] = 0;
+}
+
 static void dial_free_one(dial *d)
 {
 	if (!d)

@@ -553,6 +553,22 @@ void eng_run_doc(call *c, twiml_doc *doc, const char *url)
 	run(c);
 }
 
+void eng_interrupt(call *c)
+{
+	if (c->wh) {
+		webhook_cancel(c->wh);
+		c->wh = NULL;
+		call_unref(c); /* the fetch's reference: its callback will not run */
+	}
+	if (c->timer_active) { /* <Pause>, or <Refer>'s wait */
+		uv_timer_stop(&c->timer);
+		c->timer_active = 0;
+		call_unref(c);
+	}
+	refer_free(c);
+	dial_abandon(c);
+}
+
 void eng_fail(call *c, int code, const char *detail)
 {
 	fail_call(c, code, detail);
@@ -1160,7 +1176,9 @@ static void dispatch(const char *id, const char *root, const char *type, json_t 
 	if (!c || !sid)
 		return closed_event(id, root, type, ev);
 	call_ref(c);
-	if (!strcmp(sid, c->leg)) {
+	if (!strcmp(type, "api.update")) {
+		update_on_event(c, ev);
+	} else if (!strcmp(sid, c->leg)) {
 		if (!strcmp(type, "call.ended")) {
 			on_root_ended(id, c, ev);
 			call_unref(c);

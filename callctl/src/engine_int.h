@@ -57,6 +57,9 @@ void dial_start(call *c, const struct twiml_dial *d);
 void dial_on_leg_event(call *c, const char *type, json_t *ev);
 /* The caller is gone (BYE/CANCEL): hang up every leg, report. */
 void dial_caller_gone(call *c);
+/* Ends the current Dial at once without its action (a REST redirect): its
+ * legs are hung up and reported. */
+void dial_abandon(call *c);
 /* Frees c->dial (when the call dies). */
 void dial_free(call *c);
 
@@ -131,6 +134,11 @@ void replace_free(call *c);
  * tag; the old principal becomes the former one (its BYE is on its way).
  * -1 when a former principal is still there. */
 int principal_replace(call *c, party *in, const char *tag);
+
+/* update.c: a REST update of a live call (api.update, bus-protocol.md §12). */
+void update_on_event(call *c, json_t *ev);
+/* Stops what the current verb waits for, without its action. */
+void eng_interrupt(call *c);
 
 /* refer.c: the <Refer> verb. */
 struct twiml_refer;

@@ -780,8 +780,9 @@ class RestResourcesTest(unittest.TestCase):
                                                           "From": "+14155550101",
                                                           "Url": "https://example.com"}),
                          400, 20001, "not available")
+        # an ended call cannot be changed (live updates: test_rest_calls_update.py)
         self.assertError(self.rest("POST", "Calls/%s.json" % live, {"Status": "completed"}), 400,
-                         20001, "not available")
+                         21220)
         self.assertError(self.rest("POST", "Calls/%s.json" % sid("CA"), {"Status": "completed"}),
                          404, 20404)
 
