@@ -7,13 +7,13 @@
 #include "phone.h"
 #include "rstore.h"
 #include "sid.h"
+#include "timefmt.h"
 #include "twiml.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 static const char *const carry[] = {
     "To",         "From",    "ParentCallSid", "Status",   "StartTime", "StartTime<",
@@ -135,11 +135,26 @@ void calls_create(const api_req *q, api_resp *r)
 	          "Call creation is not available yet in this Fulcrum version");
 }
 
-static int live_status(const char *s);
+static int live_status(const char *s)
+{
+	return s && (!strcmp(s, "queued") || !strcmp(s, "ringing") || !strcmp(s, "in-progress"));
+}
 
 static const char *nonempty(const char *s)
 {
 	return s && *s ? s : NULL;
+}
+
+/* 1 when fc:live:{sid} exists (sid roots a live call tree), 0 when not,
+ * -1 when Redis did not answer. */
+static int tree_live(const char *sid)
+{
+	redisReply *e = rstore_cmd("EXISTS fc:live:%s", sid);
+	if (!e)
+		return -1;
+	int live = e->type == REDIS_REPLY_INTEGER && e->integer > 0;
+	freeReplyObject(e);
+	return live;
 }
 
 /* The call tree a live call belongs to: itself when it is a root, else
@@ -148,13 +163,7 @@ static int tree_of(const char *sid, const json_t *doc, char root[64])
 {
 	const char *cand[2] = {sid, jstr(doc, "parent_call_sid")};
 	for (int i = 0; i < 2; i++) {
-		if (!cand[i] || !*cand[i])
-			continue;
-		redisReply *e = rstore_cmd("EXISTS fc:live:%s", cand[i]);
-		int live = e && e->type == REDIS_REPLY_INTEGER && e->integer > 0;
-		if (e)
-			freeReplyObject(e);
-		if (live) {
+		if (cand[i] && *cand[i] && tree_live(cand[i]) > 0) {
 			snprintf(root, 64, "%s", cand[i]);
 			return 1;
 		}
@@ -213,7 +222,7 @@ void calls_update(const api_req *q, api_resp *r)
 		goto out;
 	}
 	ev = json_pack("{s:i,s:s,s:s,s:s,s:I}", "v", 1, "type", "api.update", "call_sid", q->sid[0],
-	               "root", root, "ts", (json_int_t)time(NULL) * 1000);
+	               "root", root, "ts", (json_int_t)now_ms());
 	if (ev && status)
 		json_object_set_new(ev, "status", json_string(status));
 	if (ev && (url || twiml)) {
@@ -245,11 +254,6 @@ out:
 	json_decref(doc);
 }
 
-static int live_status(const char *s)
-{
-	return s && (!strcmp(s, "queued") || !strcmp(s, "ringing") || !strcmp(s, "in-progress"));
-}
-
 void calls_delete(const api_req *q, api_resp *r)
 {
 	json_t *doc;
@@ -257,15 +261,10 @@ void calls_delete(const api_req *q, api_resp *r)
 		return;
 	const char *st = jstr(doc, "status");
 	int live = live_status(st);
-	if (!live) {
-		redisReply *e = rstore_cmd("EXISTS fc:live:%s", q->sid[0]);
-		if (!e) {
-			json_decref(doc);
-			api_internal(r);
-			return;
-		}
-		live = e->type == REDIS_REPLY_INTEGER && e->integer > 0;
-		freeReplyObject(e);
+	if (!live && (live = tree_live(q->sid[0])) < 0) {
+		json_decref(doc);
+		api_internal(r);
+		return;
 	}
 	if (live) {
 		api_error(r, 400, TW_INCOMPLETE,

@@ -91,21 +91,31 @@ void call_unref(call *c)
 	uv_close((uv_handle_t *)&c->limit_timer, on_timer_closed);
 }
 
+void call_stop_webhook(call *c)
+{
+	if (c->wh) {
+		webhook_cancel(c->wh);
+		c->wh = NULL;
+		call_unref(c); /* the webhook's reference: its callback will not run */
+	}
+}
+
+void call_stop_timer(call *c)
+{
+	if (c->timer_active) {
+		uv_timer_stop(&c->timer);
+		c->timer_active = 0;
+		call_unref(c); /* the timer's reference */
+	}
+}
+
 void call_kill(call *c)
 {
 	if (c->dead)
 		return;
 	c->dead = 1;
-	if (c->wh) {
-		webhook_cancel(c->wh);
-		c->wh = NULL;
-		call_unref(c); /* the webhook's reference */
-	}
-	if (c->timer_active) {
-		uv_timer_stop(&c->timer);
-		c->timer_active = 0;
-		call_unref(c);
-	}
+	call_stop_webhook(c);
+	call_stop_timer(c);
 	uv_timer_stop(&c->dial_timer);
 	uv_timer_stop(&c->limit_timer);
 	call **pp = &table[bucket(c->sid)];

@@ -81,6 +81,10 @@ call *call_find(const char *sid);
 void call_ref(call *c);
 /* Drops a reference; frees the call when it is dead and unreferenced. */
 void call_unref(call *c);
+/* Cancels the webhook in flight / stops c->timer (<Pause>, <Refer>'s wait),
+ * dropping the reference each holds; no-ops when there is none. */
+void call_stop_webhook(call *c);
+void call_stop_timer(call *c);
 /* Marks the call dead: stops its webhook and timer, removes it from the
  * table, drops the table's reference. */
 void call_kill(call *c);

@@ -315,15 +315,13 @@ static void bridge_cb(const char *sdp, const char *err, void *ud)
 			if (!c->answered) {
 				eng_reply(c, 200, "OK", sdp);
 				eng_answered(c);
-			} else if (!media_same_address(c->our_sdp, sdp)) {
-				/* rtpengine moved the caller's side when it re-paired
-				 * it with this leg: tell the caller (re-INVITE). */
-				eng_cmd(c, c->proxy, c->leg,
-				        json_pack("{s:s,s:s,s:s,s:s}", "op", "request", "method",
-				                  "INVITE", "req_id", "fc-bridge", "sdp", sdp));
+				free(c->our_sdp);
+				c->our_sdp = strdup(sdp);
+			} else {
+				/* rtpengine may have moved the caller's side when it
+				 * re-paired it with this leg. */
+				eng_offer_if_moved(c, c->leg, &c->our_sdp, sdp);
 			}
-			free(c->our_sdp);
-			c->our_sdp = strdup(sdp);
 			if (d->ringback) {
 				media_stop(c->sid, c->mtag);
 				d->ringback = 0;

@@ -129,6 +129,16 @@ void eng_record_leg(const char *sid, const char *parent, const char *direction, 
 	rbus_cmd(NULL, NULL, "ZADD %s %s %s", key, now, sid);
 }
 
+void eng_offer_if_moved(call *c, const char *leg, char **ours, const char *sdp)
+{
+	if (!media_same_address(*ours, sdp))
+		eng_cmd(c, c->proxy, leg,
+		        json_pack("{s:s,s:s,s:s,s:s}", "op", "request", "method", "INVITE",
+		                  "req_id", "fc-bridge", "sdp", sdp));
+	free(*ours);
+	*ours = strdup(sdp);
+}
+
 void eng_live_leg(const char *root, const char *sid, const char *proxy)
 {
 	char key[64], field[64];
@@ -555,16 +565,8 @@ void eng_run_doc(call *c, twiml_doc *doc, const char *url)
 
 void eng_interrupt(call *c)
 {
-	if (c->wh) {
-		webhook_cancel(c->wh);
-		c->wh = NULL;
-		call_unref(c); /* the fetch's reference: its callback will not run */
-	}
-	if (c->timer_active) { /* <Pause>, or <Refer>'s wait */
-		uv_timer_stop(&c->timer);
-		c->timer_active = 0;
-		call_unref(c);
-	}
+	call_stop_webhook(c);
+	call_stop_timer(c);
 	refer_free(c);
 	dial_abandon(c);
 }
@@ -1003,10 +1005,6 @@ static void on_root_ended(const char *id, call *c, json_t *ev)
 	finish_record(id, c->sid, c->leg, status, force);
 }
 
-/* Closes fc:call:{sid} with status st unless closed already; acks event
- * id ("" none) once done. */
-static void close_record(const char *sid, const char *st, const char *id);
-
 /* A command for a leg of a call nobody runs any more. */
 static void raw_cmd(const char *proxy, const char *sid, json_t *cmd)
 {
@@ -1049,7 +1047,7 @@ static void teardown_cb(redisAsyncContext *rc, void *r, void *priv)
 	const char *status = ended_status(o->ev, 1, &force);
 	int leg_gone = sid && !strcmp(sid, leg) && type && !strcmp(type, "call.ended");
 	if (strcmp(leg, o->root))
-		close_record(o->root, root_gone ? status : "completed", "");
+		eng_close_record(o->root, root_gone ? status : "completed", "");
 	finish_record(o->id, o->root, leg, leg_gone ? status : "failed", 1);
 	json_decref(o->ev);
 	free(o);
@@ -1058,17 +1056,17 @@ static void teardown_cb(redisAsyncContext *rc, void *r, void *priv)
 static void close_leg_record(const char *id, const char *sid, json_t *ev)
 {
 	int force;
-	close_record(sid, ended_status(ev, 0, &force), id);
+	eng_close_record(sid, ended_status(ev, 0, &force), id);
 }
 
-static void close_record(const char *sid, const char *st, const char *id)
+void eng_close_record(const char *sid, const char *st, const char *id)
 {
 	char k[64], now[32], ret[16];
 	snprintf(k, sizeof k, "fc:call:%s", sid);
 	snprintf(now, sizeof now, "%lld", (long long)now_ms());
 	snprintf(ret, sizeof ret, "%d", eng_cfg->call_retention_s);
 	const char *argv[] = {"EVAL", LUA_CLOSE, "1", k, st, now, ret};
-	char *idc = strdup(id);
+	char *idc = strdup(id ? id : "");
 	if (!idc || rbus_cmdargv(ended_cb, idc, 7, argv, NULL) < 0)
 		free(idc);
 }

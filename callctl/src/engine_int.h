@@ -47,6 +47,12 @@ void eng_status_callback(const char *url, const char *method, const form *params
 void eng_record_leg(const char *sid, const char *parent, const char *direction, const char *status,
                     const char *to, const char *from, const char *sip_call_id, const char *proxy,
                     int64_t t);
+/* Closes fc:call:{sid} with status st unless closed already; acks event id
+ * ("" or NULL: none) once Redis has it. */
+void eng_close_record(const char *sid, const char *st, const char *id);
+/* rtpengine gave leg the SDP sdp: re-INVITE it (req_id fc-bridge) when its
+ * address differs from *ours, the SDP it has from us; *ours becomes sdp. */
+void eng_offer_if_moved(call *c, const char *leg, char **ours, const char *sdp);
 /* Adds/updates "leg:{sid}" = proxy in fc:live:{root} (proxy NULL: removes). */
 void eng_live_leg(const char *root, const char *sid, const char *proxy);
 

@@ -13,7 +13,6 @@
 
 #include "engine_int.h"
 #include "log.h"
-#include "lua_scripts.h"
 #include "rbus.h"
 #include "timefmt.h"
 
@@ -176,31 +175,12 @@ int principal_is_former(call *c, const char *sid)
 	return c->was && !strcmp(c->was->sid, sid);
 }
 
-static void closed_cb(redisAsyncContext *rc, void *r, void *priv)
-{
-	(void)rc;
-	char *id = priv;
-	if (r && *id)
-		rbus_ack(id);
-	free(id);
-}
-
 /* Closes the former principal's record and fires its StatusCallback. */
 static void report_former(call *c, const char *id, const char *status)
 {
 	party *w = c->was;
 	principal_report_end(w, 1, status);
-	char k[64], now[32], ret[16];
-	snprintf(k, sizeof k, "fc:call:%s", w->sid);
-	snprintf(now, sizeof now, "%lld", (long long)now_ms());
-	snprintf(ret, sizeof ret, "%d", eng_cfg->call_retention_s);
-	const char *argv[] = {"EVAL", LUA_CLOSE, "1", k, status, now, ret};
-	char *idc = strdup(id ? id : "");
-	if (!idc || rbus_cmdargv(closed_cb, idc, 7, argv, NULL) < 0) {
-		free(idc);
-		if (id && *id)
-			rbus_ack(id);
-	}
+	eng_close_record(w->sid, status, id);
 	if (!strcmp(c->bridged, w->sid)) {
 		c->bridged[0] = 0;
 		c->btag[0] = 0;

@@ -35,15 +35,6 @@ void refer_free(call *c)
 	c->refer = NULL;
 }
 
-static void stop_timer(call *c)
-{
-	if (c->timer_active) {
-		uv_timer_stop(&c->timer);
-		c->timer_active = 0;
-		call_unref(c);
-	}
-}
-
 static const char *call_status(const refer *r, int why)
 {
 	if (r->refer_code >= 300 || why == R_REFUSED)
@@ -63,7 +54,7 @@ static const char *call_status(const refer *r, int why)
 static void done(call *c, int why)
 {
 	refer *r = c->refer;
-	stop_timer(c);
+	call_stop_timer(c);
 	form extra;
 	form_init(&extra);
 	char code[16];

@@ -138,15 +138,7 @@ static void answered(const char *sdp, const char *err, void *ud)
 	x->sdp = NULL;
 	free(c->our_sdp);
 	c->our_sdp = strdup(sdp);
-	if (!media_same_address(c->b_our_sdp, x->to_bridged)) {
-		/* rtpengine moved the bridged leg's side: tell it. */
-		eng_cmd(c, c->proxy, c->bridged,
-		        json_pack("{s:s,s:s,s:s,s:s}", "op", "request", "method", "INVITE",
-		                  "req_id", "fc-bridge", "sdp", x->to_bridged));
-	}
-	free(c->b_our_sdp);
-	c->b_our_sdp = x->to_bridged;
-	x->to_bridged = NULL;
+	eng_offer_if_moved(c, c->bridged, &c->b_our_sdp, x->to_bridged);
 	call_unref(c);
 	ctx_free(x);
 }
