@@ -215,6 +215,9 @@ static void heartbeat(void)
 	snprintf(v, sizeof v, "{\"sip\":\"%s\",\"pid\":%d,\"started\":%lld,\"legs\":%d}",
 	         fc_advertise, (int)getpid(), started_ms, fc_leg_count());
 	redisAsyncCommand(pub, NULL, NULL, "SET %s %s EX 15", proxy_key, v);
+	/* The index callctl picks a proxy from for calls it originates
+	 * (bus-protocol.md §13): scored by this heartbeat's time. */
+	redisAsyncCommand(pub, NULL, NULL, "ZADD fc:proxies %lld %s", fc_now_ms(), fc_proxy_id);
 }
 
 static void pub_ready_cb(redisAsyncContext *c, void *r, void *priv)

@@ -1,9 +1,10 @@
 /* api_calls.c — the Calls resource, read side: fetch and list (filters To,
  * From, ParentCallSid, Status, StartTime*, EndTime*) of the fc:call:{CA}
  * hashes written by the call engine (doc/store.md), newest first, and delete
- * of ended calls, and update of live calls (hang up, redirect). Create
- * answers "not available yet". */
+ * of ended calls, and update of live calls (hang up, redirect, cancel a
+ * queued one). Create is api_call_create.c. */
 #include "api.h"
+#include "lua_scripts.h"
 #include "phone.h"
 #include "rstore.h"
 #include "sid.h"
@@ -83,11 +84,11 @@ static json_t *render(const api_req *q, const json_t *d, int in_list)
 	return o;
 }
 
-/* Loads the call of the path; 1 found, 0 answered 404, -1 answered 500. */
-static int load(const api_req *q, api_resp *r, json_t **doc)
+/* Loads call sid; 1 found, 0 answered 404, -1 answered 500. */
+static int load_sid(const api_req *q, api_resp *r, const char *sid, json_t **doc)
 {
 	*doc = NULL;
-	redisReply *h = rstore_cmd("HGETALL fc:call:%s", q->sid[0]);
+	redisReply *h = rstore_cmd("HGETALL fc:call:%s", sid);
 	if (!h || h->type != REDIS_REPLY_ARRAY) {
 		if (h)
 			freeReplyObject(h);
@@ -99,7 +100,7 @@ static int load(const api_req *q, api_resp *r, json_t **doc)
 		api_not_found(r, q);
 		return 0;
 	}
-	*doc = api_hash_doc(h, q->sid[0]);
+	*doc = api_hash_doc(h, sid);
 	freeReplyObject(h);
 	if (!*doc) {
 		api_internal(r);
@@ -115,6 +116,22 @@ static int load(const api_req *q, api_resp *r, json_t **doc)
 	return 1;
 }
 
+/* Loads the call of the path. */
+static int load(const api_req *q, api_resp *r, json_t **doc)
+{
+	return load_sid(q, r, q->sid[0], doc);
+}
+
+void calls_answer(const api_req *q, api_resp *r, const char *sid, int status)
+{
+	json_t *doc;
+	if (load_sid(q, r, sid, &doc) <= 0)
+		return;
+	json_t *j = render(q, doc, 0);
+	json_decref(doc);
+	j ? api_json(r, status, j) : api_internal(r);
+}
+
 void calls_fetch(const api_req *q, api_resp *r)
 {
 	json_t *doc;
@@ -128,16 +145,10 @@ void calls_fetch(const api_req *q, api_resp *r)
 		api_json(r, 200, j);
 }
 
-void calls_create(const api_req *q, api_resp *r)
-{
-	(void)q;
-	api_error(r, 400, TW_BAD_PARAM,
-	          "Call creation is not available yet in this Fulcrum version");
-}
-
 static int live_status(const char *s)
 {
-	return s && (!strcmp(s, "queued") || !strcmp(s, "ringing") || !strcmp(s, "in-progress"));
+	return s && (!strcmp(s, "queued") || !strcmp(s, "initiated") || !strcmp(s, "ringing") ||
+	             !strcmp(s, "in-progress"));
 }
 
 static const char *nonempty(const char *s)
@@ -169,6 +180,24 @@ static int tree_of(const char *sid, const json_t *doc, char root[64])
 		}
 	}
 	return 0;
+}
+
+/* A REST-created call still waiting for its calls-per-second slot ends
+ * here, canceled; the api.update that follows tells the instance holding
+ * it (its callback). 0, or -1 when Redis failed. */
+static int cancel_queued(const char *sid, int retention_s)
+{
+	char k1[64], k2[64], now[32];
+	snprintf(k1, sizeof k1, "fc:live:%s", sid);
+	snprintf(k2, sizeof k2, "fc:call:%s", sid);
+	snprintf(now, sizeof now, "%lld", (long long)now_ms());
+	redisReply *x =
+	    rstore_cmd("EVAL %s 2 %s %s %s %d", LUA_CANCEL_QUEUED, k1, k2, now, retention_s);
+	if (!x)
+		return -1;
+	int ok = x->type == REDIS_REPLY_INTEGER;
+	freeReplyObject(x);
+	return ok ? 0 : -1;
 }
 
 /* POST …/Calls/{Sid}.json (twilio-voice.md §5.2): Status=canceled|completed
@@ -221,6 +250,11 @@ void calls_update(const api_req *q, api_resp *r)
 		api_error(r, 400, TW_CALL_STATE, "Call is not in-progress. Cannot redirect.");
 		goto out;
 	}
+	if (status && !strcmp(jstr(doc, "status"), "queued") &&
+	    cancel_queued(q->sid[0], q->cfg->call_retention_s) < 0) {
+		api_internal(r);
+		goto out;
+	}
 	ev = json_pack("{s:i,s:s,s:s,s:s,s:I}", "v", 1, "type", "api.update", "call_sid", q->sid[0],
 	               "root", root, "ts", (json_int_t)now_ms());
 	if (ev && status)
@@ -247,8 +281,7 @@ void calls_update(const api_req *q, api_resp *r)
 		goto out;
 	}
 	freeReplyObject(x);
-	json_t *j = render(q, doc, 0);
-	j ? api_json(r, 200, j) : api_internal(r);
+	calls_answer(q, r, q->sid[0], 200);
 out:
 	json_decref(ev);
 	json_decref(doc);

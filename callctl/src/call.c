@@ -33,6 +33,8 @@ call *call_new(uv_loop_t *loop, const char *sid)
 	c->dial_timer.data = c;
 	uv_timer_init(loop, &c->limit_timer);
 	c->limit_timer.data = c;
+	uv_timer_init(loop, &c->out_timer);
+	c->out_timer.data = c;
 	c->refs = 1; /* the table's */
 	unsigned b = bucket(sid);
 	c->next = table[b];
@@ -56,8 +58,8 @@ void call_ref(call *c)
 static void on_timer_closed(uv_handle_t *h)
 {
 	call *c = h->data;
-	if (--c->refs > -3)
-		return; /* three handles close; the last one frees */
+	if (--c->refs > -4)
+		return; /* four handles close; the last one frees */
 	dial_free(c);
 	transfer_free(c);
 	refer_free(c);
@@ -69,6 +71,7 @@ static void on_timer_closed(uv_handle_t *h)
 	free(c->b_our_sdp);
 	principal_free(c);
 	replace_free(c);
+	outbound_free(c);
 	free(c->sc_url);
 	free(c->sc_method);
 	free(c->voice_url);
@@ -85,10 +88,11 @@ void call_unref(call *c)
 	if (--c->refs > 0)
 		return;
 	/* The timer handles are closed asynchronously; memory goes with the
-	 * last one (refs counts down to -3). */
+	 * last one (refs counts down to -4). */
 	uv_close((uv_handle_t *)&c->timer, on_timer_closed);
 	uv_close((uv_handle_t *)&c->dial_timer, on_timer_closed);
 	uv_close((uv_handle_t *)&c->limit_timer, on_timer_closed);
+	uv_close((uv_handle_t *)&c->out_timer, on_timer_closed);
 }
 
 void call_stop_webhook(call *c)
@@ -118,6 +122,7 @@ void call_kill(call *c)
 	call_stop_timer(c);
 	uv_timer_stop(&c->dial_timer);
 	uv_timer_stop(&c->limit_timer);
+	uv_timer_stop(&c->out_timer);
 	call **pp = &table[bucket(c->sid)];
 	while (*pp && *pp != c)
 		pp = &(*pp)->next;

@@ -22,8 +22,9 @@ typedef struct party {
 	char *sc_url, *sc_method; /* its StatusCallback for `completed`, NULL when none */
 	int sc_seq;
 	int64_t answer_ms;
-	int sip;     /* a SIP leg (not a call through the PSTN trunk) */
-	int hung_up; /* a former principal that was sent its BYE */
+	int sip;      /* a SIP leg (not a call through the PSTN trunk) */
+	int hung_up;  /* a former principal that was sent its BYE */
+	int sip_code; /* its INVITE's final response code (SipResponseCode), 0 when unknown */
 } party;
 
 typedef struct call {
@@ -72,6 +73,11 @@ typedef struct call {
 	json_t *xfer_hdrs;     /* Refer-To's embedded headers, for the next <Dial>'s INVITEs */
 	party *was;            /* the former principal while its leg is up (principal.c) */
 	struct replacing *rep; /* an INVITE with Replaces being answered (replace.c) */
+	/* REST-created calls (issue 5, outbound.c) */
+	struct outcall *out;  /* the REST-created root leg until it is answered, else NULL */
+	unsigned sc_events;   /* StatusCallbackEvent (TWIML_EV_*); 0: completed only */
+	int sip_code;         /* final response code of our INVITE to the principal, 0 */
+	uv_timer_t out_timer; /* its CPS queue wait, ring Timeout, then TimeLimit */
 	int refs;
 	struct call *next;
 } call;

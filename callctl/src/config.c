@@ -116,10 +116,12 @@ int config_load(fc_config *c, char *err, size_t errlen)
 		c->public_url[--pl] = 0;
 	if (int_env("FULCRUM_CALL_RETENTION", 2592000, 60, 400000000, &c->call_retention_s) < 0 ||
 	    int_env("FULCRUM_API_THREADS", 4, 1, 64, &c->api_threads) < 0 ||
-	    int_env("FULCRUM_REFER_TIMEOUT", 60, 1, 3600, &c->refer_timeout_s) < 0) {
-		snprintf(err, errlen,
-		         "FULCRUM_CALL_RETENTION/FULCRUM_API_THREADS/FULCRUM_REFER_TIMEOUT out of "
-		         "range");
+	    int_env("FULCRUM_REFER_TIMEOUT", 60, 1, 3600, &c->refer_timeout_s) < 0 ||
+	    int_env("FULCRUM_CPS", 50, 0, 1000, &c->cps) < 0) {
+		snprintf(
+		    err, errlen,
+		    "FULCRUM_CALL_RETENTION/FULCRUM_API_THREADS/FULCRUM_REFER_TIMEOUT/FULCRUM_CPS "
+		    "out of range");
 		return -1;
 	}
 	if (copy(c->pstn_trunk, sizeof c->pstn_trunk, env_or("FULCRUM_PSTN_TRUNK", "")) < 0 ||

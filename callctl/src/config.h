@@ -27,7 +27,9 @@ typedef struct fc_config {
 	char tones_dir[512];  /* FULCRUM_TONES_DIR: ringback WAVs, readable by rtpengine */
 	char sip_host[256];   /* FULCRUM_SIP_DOMAIN: host part of From URIs we build, default
 	                         127.0.0.1 */
-	char instance[128];   /* consumer name: hostname-pid-random */
+	int cps; /* FULCRUM_CPS: REST-created calls started per second and account (more wait
+	            in a queue, queue_time), default 50; 0 = no limit */
+	char instance[128]; /* consumer name: hostname-pid-random */
 } fc_config;
 
 /* Fills c from the environment. Returns 0, or -1 with a message in err. */

@@ -246,11 +246,14 @@ static void root_cleanup(call *c, const char *status)
 	principal_former_gone(c);
 	if (c->media)
 		media_delete(c->sid);
+	/* StatusCallbackEvent without completed: no callback at the end. */
+	int want = !c->sc_events || (c->sc_events & TWIML_EV_COMPLETED);
 	party p = {.params = c->params,
-	           .sc_url = c->sc_url,
+	           .sc_url = want ? c->sc_url : NULL,
 	           .sc_method = c->sc_method,
 	           .sc_seq = c->sc_seq++,
-	           .answer_ms = c->answer_ms};
+	           .answer_ms = c->answer_ms,
+	           .sip_code = c->sip_code};
 	snprintf(p.sid, sizeof p.sid, "%s", c->leg);
 	principal_report_end(&p, c->answered, status);
 }
@@ -273,6 +276,8 @@ static void finish_cb(redisAsyncContext *rc, void *r, void *priv)
 		if (c->answered) {
 			json_t *cmd = json_pack("{s:s}", "op", "hangup");
 			eng_cmd(c, c->proxy, c->leg, cmd);
+		} else if (c->out) {
+			outbound_hangup(c); /* a REST-created leg: CANCEL */
 		} else if (f->code) {
 			send_reply(c, f->code, f->reason, NULL,
 			           f->hdr_value[0] ? "X-Fulcrum-Error" : NULL, f->hdr_value);
@@ -1177,6 +1182,11 @@ static void dispatch(const char *id, const char *root, const char *type, json_t 
 	if (!strcmp(type, "api.update")) {
 		update_on_event(c, ev);
 	} else if (!strcmp(sid, c->leg)) {
+		if (c->out && outbound_leg_event(c, type, ev)) {
+			call_unref(c);
+			rbus_ack(id);
+			return;
+		}
 		if (!strcmp(type, "call.ended")) {
 			on_root_ended(id, c, ev);
 			call_unref(c);
@@ -1215,6 +1225,8 @@ static void on_event(const char *id, const char *json, size_t len)
 		rbus_ack(id);
 	} else if (!strcmp(type, "call.incoming")) {
 		on_incoming(id, ev);
+	} else if (!strcmp(type, "api.create")) {
+		outbound_on_create(id, ev);
 	} else if (!strcmp(type, "cmd.failed") || !sid || !sid_valid(root, "CA")) {
 		if (!strcmp(type, "cmd.failed"))
 			LOGI("proxy %s: command %s for %s failed: %s",
@@ -1225,32 +1237,37 @@ static void on_event(const char *id, const char *json, size_t len)
 		else
 			LOGW("event %s: %s without a valid call_sid; dropped", id, type);
 		rbus_ack(id);
-	} else if (call_find(root) || !*id) {
-		/* Ours (or forwarded to us): handle it here. */
-		dispatch(id, root, type, ev);
 	} else {
-		route_ev_ctx *x = calloc(1, sizeof *x);
-		char key[64];
-		snprintf(key, sizeof key, "fc:live:%s", root);
-		if (x && (x->json = malloc(len + 1))) {
-			memcpy(x->json, json, len);
-			x->json[len] = 0;
-			x->len = len;
-			snprintf(x->id, sizeof x->id, "%s", id);
-			snprintf(x->root, sizeof x->root, "%s", root);
-			snprintf(x->type, sizeof x->type, "%s", type);
-			x->ev = json_incref(ev);
-			const char *argv[] = {"EVAL", LUA_OWNER, "1", key, eng_cfg->instance};
-			if (rbus_cmdargv(owner_cb, x, 5, argv, NULL) < 0) {
-				json_decref(x->ev);
-				free(x->json);
-				free(x);
-			}
-		} else {
-			free(x);
-		}
+		eng_route(id, root, type, ev);
 	}
 	json_decref(ev);
+}
+
+void eng_route(const char *id, const char *root, const char *type, json_t *ev)
+{
+	if (call_find(root) || !*id) {
+		/* Ours (or forwarded to us): handle it here. */
+		dispatch(id, root, type, ev);
+		return;
+	}
+	route_ev_ctx *x = calloc(1, sizeof *x);
+	char key[64];
+	snprintf(key, sizeof key, "fc:live:%s", root);
+	if (x && (x->json = json_dumps(ev, JSON_COMPACT))) {
+		x->len = strlen(x->json);
+		snprintf(x->id, sizeof x->id, "%s", id);
+		snprintf(x->root, sizeof x->root, "%s", root);
+		snprintf(x->type, sizeof x->type, "%s", type);
+		x->ev = json_incref(ev);
+		const char *argv[] = {"EVAL", LUA_OWNER, "1", key, eng_cfg->instance};
+		if (rbus_cmdargv(owner_cb, x, 5, argv, NULL) < 0) {
+			json_decref(x->ev);
+			free(x->json);
+			free(x);
+		}
+	} else {
+		free(x);
+	}
 }
 
 static void touch_call(call *c)

@@ -146,6 +146,20 @@ void update_on_event(call *c, json_t *ev);
 /* Stops what the current verb waits for, without its action. */
 void eng_interrupt(call *c);
 
+/* outbound.c: REST-created calls until their answer (bus-protocol.md §13). */
+void outbound_on_create(const char *id, json_t *ev);
+/* call.progress / call.answered / call.ended of the REST-created principal
+ * before its answer: 1 when taken (call.ended only notes the SIP code). */
+int outbound_leg_event(call *c, const char *type, json_t *ev);
+/* An api.update of a REST-created call not answered yet: 1 when taken. */
+int outbound_update(call *c, json_t *ev);
+/* Hangs up the dialled leg (CANCEL) when it was dialled. */
+void outbound_hangup(call *c);
+void outbound_free(call *c);
+/* Routes an event of tree root like one read from fc:events (owner
+ * forwarding, takeover, or the answers of a call that has ended). */
+void eng_route(const char *id, const char *root, const char *type, json_t *ev);
+
 /* refer.c: the <Refer> verb. */
 struct twiml_refer;
 void refer_start(call *c, const struct twiml_refer *r);

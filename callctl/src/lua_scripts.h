@@ -61,11 +61,72 @@
 
 /* KEYS: live. ARGV: me. The owner instance to forward an event to, or ""
  * when this instance now owns the call (no live owner), or false when the
- * call is not live (bus-protocol.md §9). */
+ * call is not live (bus-protocol.md §9) or is a REST-created call still
+ * queued that no live instance holds (its pending api.create brings it to
+ * one, §13). */
 #define LUA_OWNER                                                                                  \
 	"if redis.call('EXISTS', KEYS[1]) == 0 then return false end "                             \
 	"local o = redis.call('HGET', KEYS[1], 'owner') "                                          \
 	"if o and o ~= ARGV[1] and redis.call('EXISTS', 'fc:cc:'..o) == 1 then return o end "      \
+	"if redis.call('HGET', KEYS[1], 'state') == 'queued' then return false end "               \
 	"redis.call('HSET', KEYS[1], 'owner', ARGV[1]) return ''"
+
+/* REST create (api_call_create.c). KEYS: call, calls-zset, live, cps, events.
+ * ARGV: now, CPS interval ms, event JSON, then call-record pairs. Takes the
+ * account's next calls-per-second slot (the start is not before it), writes
+ * the record (status queued, queue_time) and fc:live (state queued,
+ * not_before) and appends the api.create event; returns the slot. */
+#define LUA_CREATE                                                                                 \
+	"local now = tonumber(ARGV[1]) "                                                           \
+	"local slot = math.max(now, tonumber(redis.call('GET', KEYS[4]) or '0')) "                 \
+	"local nxt = slot + tonumber(ARGV[2]) "                                                    \
+	"redis.call('SET', KEYS[4], string.format('%d', nxt), 'PX', nxt - now + 60000) "           \
+	"for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i+1]) end "              \
+	"redis.call('HSET', KEYS[1], 'queue_time', string.format('%d', slot - now)) "              \
+	"redis.call('ZADD', KEYS[2], ARGV[1], redis.call('HGET', KEYS[1], 'sid')) "                \
+	"redis.call('HSET', KEYS[3], 'state', 'queued', 'app_kind', 'api', "                       \
+	"           'not_before', string.format('%d', slot)) "                                     \
+	"redis.call('EXPIRE', KEYS[3], 21600) "                                                    \
+	"redis.call('XADD', KEYS[5], 'MAXLEN', '~', '100000', '*', 'j', ARGV[3]) "                 \
+	"return string.format('%d', slot)"
+
+/* REST cancel of a call still queued. KEYS: live, call. ARGV: now,
+ * retention. 1 when it was queued (now canceled), else 0. */
+#define LUA_CANCEL_QUEUED                                                                          \
+	"if redis.call('HGET', KEYS[1], 'state') ~= 'queued' then return 0 end "                   \
+	"redis.call('DEL', KEYS[1]) "                                                              \
+	"redis.call('HSET', KEYS[2], 'status', 'canceled', 'end_time', ARGV[1], "                  \
+	"           'date_updated', ARGV[1]) "                                                     \
+	"redis.call('EXPIRE', KEYS[2], ARGV[2]) return 1"
+
+/* The engine starts a REST-created call (outbound.c). KEYS: live, call.
+ * ARGV: me, now. Unless another live instance holds it ({'taken', owner}),
+ * this instance becomes its owner and gets {'go', proxy} (state dialing,
+ * record initiated, on the least loaded live proxy), {'wait', ms} (its CPS
+ * slot is to come) or {'noproxy'}; {'gone'} when it was canceled or ended,
+ * {'taken', owner} also when it was started already (owner may be dead). */
+#define LUA_DIALOUT                                                                                \
+	"local st = redis.call('HGET', KEYS[1], 'state') "                                         \
+	"if not st then return {'gone'} end "                                                      \
+	"local o = redis.call('HGET', KEYS[1], 'owner') "                                          \
+	"if st ~= 'queued' then return {'taken', o or ''} end "                                    \
+	"if o and o ~= ARGV[1] and redis.call('EXISTS', 'fc:cc:'..o) == 1 then "                   \
+	"  return {'taken', o} end "                                                               \
+	"redis.call('HSET', KEYS[1], 'owner', ARGV[1]) "                                           \
+	"local now = tonumber(ARGV[2]) "                                                           \
+	"local nb = tonumber(redis.call('HGET', KEYS[1], 'not_before') or '0') "                   \
+	"if nb > now then return {'wait', string.format('%d', nb - now)} end "                     \
+	"local best, bl = nil, nil "                                                               \
+	"for _, p in ipairs(redis.call('ZRANGEBYSCORE', 'fc:proxies', now - 15000, '+inf')) do "   \
+	"  local j = redis.call('GET', 'fc:proxy:'..p) "                                           \
+	"  if j then "                                                                             \
+	"    local ok, d = pcall(cjson.decode, j) "                                                \
+	"    local n = ok and type(d) == 'table' and tonumber(d.legs) or 0 "                       \
+	"    if not bl or n < bl then best, bl = p, n end end end "                                \
+	"if not best then return {'noproxy'} end "                                                 \
+	"redis.call('HSET', KEYS[1], 'state', 'dialing', 'owner', ARGV[1], 'proxy', best) "        \
+	"redis.call('HSET', KEYS[2], 'status', 'initiated', 'start_time', ARGV[2], "               \
+	"           'date_updated', ARGV[2], 'proxy', best) "                                      \
+	"return {'go', best}"
 
 #endif

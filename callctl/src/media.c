@@ -119,8 +119,7 @@ static void alone_offer_cb(json_t *reply, const char *err, void *ud)
 		return;
 	}
 	char vtag[64];
-	snprintf(vtag, sizeof vtag, "V%s", m->root);
-	json_t *j = base("answer", m->root, m->a_tag, vtag);
+	json_t *j = base("answer", m->root, m->a_tag, media_virtual_tag(m->root, vtag));
 	if (j)
 		sdp_opts(j, m->bh_sdp);
 	if (!j || rtpe_send(ng, j, sdp_cb, m) < 0) {
@@ -144,8 +143,25 @@ int media_answer_alone(const char *root, const char *a_tag, const char *a_sdp, m
 		return -1;
 	}
 	char vtag[64];
-	snprintf(vtag, sizeof vtag, "V%s", root);
-	return send_sdp("offer", root, a_tag, vtag, a_sdp, alone_offer_cb, m);
+	return send_sdp("offer", root, a_tag, media_virtual_tag(root, vtag), a_sdp, alone_offer_cb,
+	                m);
+}
+
+const char *media_virtual_tag(const char *root, char out[64])
+{
+	snprintf(out, 64, "V%s", root);
+	return out;
+}
+
+int media_offer_alone(const char *root, const char *tag, media_cb cb, void *ud)
+{
+	static const char sdp[] = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+	                          "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0 8 101\r\n"
+	                          "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+	                          "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n"
+	                          "a=sendrecv\r\n";
+	char vtag[64];
+	return media_offer(root, media_virtual_tag(root, vtag), tag, sdp, cb, ud);
 }
 
 static void log_cb(json_t *reply, const char *err, void *ud)

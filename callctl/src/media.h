@@ -20,6 +20,13 @@ void media_shutdown(void);
  * with before anything is dialled (§5.3). */
 int media_answer_alone(const char *root, const char *a_tag, const char *a_sdp, media_cb cb,
                        void *ud);
+/* offer from the virtual peer (a crafted blackhole SDP: PCMU, PCMA,
+ * telephone-event) towards tag: the SDP to offer a leg we call before any
+ * other leg exists (a REST-created call). Answer it with media_answer(root,
+ * media_virtual_tag(root), tag, its SDP). */
+int media_offer_alone(const char *root, const char *tag, media_cb cb, void *ud);
+/* "V" + root: the virtual peer's tag. */
+const char *media_virtual_tag(const char *root, char out[64]);
 /* offer from `from_tag` (its SDP) towards `to_tag`: the SDP to send to_tag. */
 int media_offer(const char *root, const char *from_tag, const char *to_tag, const char *sdp,
                 media_cb cb, void *ud);

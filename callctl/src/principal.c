@@ -50,6 +50,11 @@ void principal_report_end(const party *p, int answered, const char *status)
 	form_set(&f, "CallbackSource", "call-progress-events");
 	snprintf(seq, sizeof seq, "%d", p->sc_seq);
 	form_set(&f, "SequenceNumber", seq);
+	if (p->sip_code) {
+		char code[16];
+		snprintf(code, sizeof code, "%d", p->sip_code);
+		form_set(&f, "SipResponseCode", code);
+	}
 	eng_status_callback(p->sc_url, p->sc_method, &f);
 	form_free(&f);
 }

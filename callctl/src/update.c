@@ -37,6 +37,8 @@ void update_on_event(call *c, json_t *ev)
 	}
 	set(&c->sc_url, json_string_value(json_object_get(ev, "status_callback")));
 	set(&c->sc_method, json_string_value(json_object_get(ev, "status_callback_method")));
+	if (outbound_update(c, ev))
+		return; /* a REST-created call not answered yet */
 	if (status && !strcmp(status, "canceled") && (c->answered || c->answering))
 		status = NULL; /* no effect on a call in progress (§5.2) */
 	if (status) {

@@ -590,7 +590,7 @@ class Stack:
             url = self.account_base + "/" + path
         data = None
         if params:
-            enc = urllib.parse.urlencode(params)
+            enc = urllib.parse.urlencode(params, doseq=True)
             if method.upper() in ("GET", "DELETE"):
                 url += ("&" if "?" in url else "?") + enc
             else:

@@ -779,7 +779,7 @@ class RestResourcesTest(unittest.TestCase):
         self.assertError(self.rest("POST", "Calls.json", {"To": "+14155550100",
                                                           "From": "+14155550101",
                                                           "Url": "https://example.com"}),
-                         400, 20001, "not available")
+                         400, 21215, "trunk")  # this stack has no PSTN trunk
         # an ended call cannot be changed (live updates: test_rest_calls_update.py)
         self.assertError(self.rest("POST", "Calls/%s.json" % live, {"Status": "completed"}), 400,
                          21220)
