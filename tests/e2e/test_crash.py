@@ -1,10 +1,11 @@
 """Issue 2 (j): callctl dies (SIGKILL) while an INVITE waits for its
 webhook; another callctl takes the pending event over (XAUTOCLAIM) and the
-caller still gets the answer from the TwiML."""
+caller still gets the answer from the TwiML. Issue 5: the same for calls
+created over REST, ringing or queued."""
 import time
 import unittest
 
-from harness import TWIML_BUSY, FulcrumTestCase, wait_until
+from harness import TWIML_BUSY, XML_DECL, FulcrumTestCase, SippUas, wait_until
 
 
 class CrashTest(FulcrumTestCase):
@@ -42,6 +43,37 @@ class CrashTest(FulcrumTestCase):
         # one Call record for the call, not two
         self.assertEqual(len({r.params.get("CallSid") for r in app.requests(p)}), 1)
         self.assertTrue(wait_until(lambda: not st.redis_keys("fc:live:" + sid), 5))
+
+    def test_callctl_killed_with_created_calls(self):
+        """Issue 5: callctl dies while one REST-created call rings and two
+        wait in the calls-per-second queue (FULCRUM_CPS=1). The instance
+        that takes the pending api.create events over ends the ringing one in
+        order (CANCEL, record failed) and places the queued ones (their
+        callee answers 486: records busy), each exactly once."""
+        st = self.new_stack("crash", FULCRUM_CPS="1")
+        ring = SippUas("uas_ring", logdir=self.logdir, timeout=40)
+        self.addCleanup(ring.stop)
+        busy = SippUas("uas_reject", logdir=self.logdir, calls=2, code=486, timeout=40)
+        self.addCleanup(busy.stop)
+        twiml = XML_DECL + "<Response><Hangup/></Response>"
+        sids = []
+        for to in (ring.uri(), busy.uri(), busy.uri()):
+            code, body = st.rest("POST", "Calls.json", {"To": to, "From": "+14155550100",
+                                                        "Twiml": twiml})
+            self.assertEqual(code, 201, body)
+            sids.append(body["sid"])
+        self.assertTrue(ring.wait_request("INVITE", 1, 10), ring.snapshot().summary())
+        st.kill_callctl()
+        self.assertFalse(busy.snapshot().recv_requests("INVITE"), "dialled before the kill")
+        st.start_callctl()
+        peer = ring.wait(30)
+        self.assertEqual(len(peer.recv_requests("CANCEL")), 1, peer.summary())
+        pb = busy.wait(30)
+        self.assertEqual(len(pb.unique_requests("INVITE")), 2, pb.summary())
+        self.assertEqual(st.wait_call_status(sids[0], {"failed"}, 10)[1]["status"], "failed")
+        for s in sids[1:]:
+            self.assertEqual(st.wait_call_status(s, {"busy"}, 10)[1]["status"], "busy")
+        self.assertTrue(wait_until(lambda: not st.redis_keys("fc:live:*"), 5))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ import email.utils
 import time
 import unittest
 
-from harness import (XML_DECL, DialTestCase, dial_twiml, sip_noun, wait_until)
+from harness import XML_DECL, DialTestCase, dial_twiml, sip_noun, wait_until
+from rtp import RtpEndpoint, parse_sdp
 
 PAUSE20 = XML_DECL + "<Response><Pause length=\"20\"/></Response>"
 HANGUP = XML_DECL + "<Response><Hangup/></Response>"
@@ -94,6 +95,25 @@ class CallsCreateTest(DialTestCase):
         self.assertEqual(reqs[3].params["SipResponseCode"], "200")
         time.sleep(0.5)
         self.assertEqual(len(self.app.requests(cb)), 4, "a callback came twice")
+
+    def test_media_through_created_call(self):
+        """RTP between the created call's callee and the leg its <Dial>
+        bridges it to flows both ways through rtpengine; the callee is
+        re-INVITEd at most once (only when rtpengine moved its side)."""
+        with RtpEndpoint() as a_ep, RtpEndpoint() as b_ep:
+            a = self.uas("uas_answer", ring_ms=0, bye_ms=0, rtp_port=a_ep.port)
+            b = self.uas("uas_answer", ring_ms=200, bye_ms=0, user="carol", rtp_port=b_ep.port)
+            sid = self.created(To=a.uri(), Twiml=dial_twiml(sip_noun(b.uri())))["sid"]
+            self.assertTrue(b.wait_request("ACK", 1, 10), b.snapshot().summary())
+            time.sleep(0.5)
+            invites = a.snapshot().unique_requests("INVITE")
+            self.assertLessEqual(len(invites), 2, a.snapshot().summary())
+            to_a = parse_sdp(invites[-1].body)
+            to_b = parse_sdp(b.snapshot().unique_requests("INVITE")[0].body)
+            self.assertRtpBothWays(a_ep, to_a, b_ep, to_b)
+            self.assertEqual(self.stack.rest("POST", "Calls/%s.json" % sid,
+                                             {"Status": "completed"})[0], 200)
+            self.assertEqual(len(a.wait(10).recv_requests("BYE")), 1)
 
     def test_url_fetched_on_answer(self):
         """Url is requested only once the callee answers, signed, with
