@@ -52,6 +52,7 @@ struct webhook_call {
 	char *token;
 	form params; /* POST params (signed), empty for GET */
 	char *post;  /* encoded POST body, NULL for GET */
+	int json;    /* post is a JSON body (signed through bodySHA256) */
 	size_t post_len;
 	char *url; /* URL of the current hop, as sent and signed */
 	char *request_url;
@@ -510,10 +511,11 @@ static int build_headers(webhook_call *w)
 	snprintf(line, sizeof line, "I-Twilio-Idempotency-Token: %s", w->idem);
 	if (add_header(l, line))
 		return -1;
-	if (w->post && add_header(l, "Content-Type: application/x-www-form-urlencoded"))
+	if (w->post && add_header(l, w->json ? "Content-Type: application/json"
+	                                     : "Content-Type: application/x-www-form-urlencoded"))
 		return -1;
 	if (w->token) {
-		char *sig = sig_twilio(w->token, w->url, w->post ? &w->params : NULL);
+		char *sig = sig_twilio(w->token, w->url, w->post && !w->json ? &w->params : NULL);
 		if (!sig)
 			return -1;
 		snprintf(line, sizeof line, "X-Twilio-Signature: %s", sig);
@@ -620,6 +622,7 @@ static void follow_redirect(webhook_call *w, const char *loc)
 		free(w->post);
 		w->post = NULL;
 		w->post_len = 0;
+		w->json = 0;
 		form_free(&w->params);
 		form_init(&w->params);
 	}
@@ -778,6 +781,24 @@ size_t webhook_pending(const webhook_client *c)
 	return c ? c->ncalls : 0;
 }
 
+/* A JSON body: POSTed as is; the URL carries its bodySHA256. base is taken. */
+static int build_json(webhook_call *w, char *base, const char *json)
+{
+	char *hex = sig_sha256_hex(json, strlen(json)), q[96];
+	if (hex)
+		snprintf(q, sizeof q, "bodySHA256=%s", hex);
+	w->url = hex ? url_append_query(base, q) : NULL;
+	free(hex);
+	free(base);
+	w->post = w->url ? strdup(json) : NULL;
+	if (!w->post)
+		return -1;
+	w->post_len = strlen(json);
+	w->json = 1;
+	w->request_url = strdup(w->url);
+	return w->request_url ? 0 : -1;
+}
+
 /* Fills the URL, body and signed params of a valid request. base is taken. */
 static int build_request(webhook_call *w, char *base, int post, const form *params)
 {
@@ -860,7 +881,8 @@ webhook_call *webhook_fetch(webhook_client *c, const webhook_req *req, webhook_c
 		defer_error(w, 11100, "not an absolute http(s) URL");
 		return w;
 	}
-	if (build_request(w, base, post, req->params))
+	if (req->json_body ? build_json(w, base, req->json_body)
+	                   : build_request(w, base, post, req->params))
 		goto fail;
 	if (attempt_start(w))
 		goto fail;

@@ -68,6 +68,9 @@ typedef struct webhook_req {
 	const char *url;        /* may carry the #ct=… overrides fragment */
 	const char *method;     /* "GET" or "POST" (any case); NULL → POST */
 	const form *params;     /* NULL → none; copied */
+	const char *json_body;  /* non-NULL: POST this JSON (Content-Type application/json)
+	                           instead of params; the URL gets bodySHA256 = its hex SHA-256
+	                           and the signature covers the URL only (twilio-voice.md §6.2) */
 	const char *auth_token; /* NULL or "" → not signed; copied */
 	size_t max_body;        /* 0 → 65536 */
 } webhook_req;

@@ -163,18 +163,27 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 
 	/* Record the request and verify its signature. */
 	int is_post = !strcmp(method, "POST");
+	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+	int is_json = ct && !strcmp(ct, "application/json");
 	form f;
 	form_init(&f);
-	if (is_post && r->len)
+	if (is_post && r->len && !is_json)
 		form_parse(&f, r->body, r->len);
 	char full[1200];
 	snprintf(full, sizeof full, "%s%s", g_base, r->uri);
 	const char *got = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Twilio-Signature");
 	int sig_ok = -1;
 	if (got) {
-		char *want = sig_twilio(TOKEN, full, is_post ? &f : NULL);
+		/* A JSON body is signed through the URL's bodySHA256 (§6.2). */
+		char *want = sig_twilio(TOKEN, full, is_post && !is_json ? &f : NULL);
 		sig_ok = want && !strcmp(want, got);
 		free(want);
+		if (is_json) {
+			char *h = sig_sha256_hex(r->body ? r->body : "", r->len), key[100];
+			snprintf(key, sizeof key, "bodySHA256=%s", h ? h : "");
+			sig_ok = sig_ok && h && strstr(r->uri, key) != NULL;
+			free(h);
+		}
 	}
 	form_free(&f);
 	pthread_mutex_lock(&g_mu);
@@ -535,6 +544,35 @@ static void test_post_params_signed(void **state)
 	assert_int_equal(x.has_expect, 0);
 	assert_string_equal(x.ctype, "application/x-www-form-urlencoded");
 	form_free(&f);
+	outcome_free(&o);
+}
+
+/* A JSON body: Content-Type application/json, sent as is, bodySHA256 of it
+ * in the URL and the signature over that URL without parameters. */
+static void test_json_body_signed(void **state)
+{
+	(void)state;
+	char url[128], want[300];
+	outcome o = {0};
+	const char *json = "{\"CallSid\":\"CA0123456789abcdef0123456789abcdef\",\"n\":1}";
+	url_of(url, sizeof url, "/echo?a=1");
+	recs_reset();
+	uv_loop_t loop;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	webhook_client *c = webhook_client_new(&loop);
+	assert_non_null(c);
+	webhook_req req = {.url = url, .json_body = json, .auth_token = TOKEN};
+	assert_non_null(webhook_fetch(c, &req, on_done, &o));
+	run_until(&loop, &o, 1);
+	close_loop(&loop, c);
+	assert_int_equal(o.code, 0);
+	char *h = sig_sha256_hex(json, strlen(json));
+	snprintf(want, sizeof want, "POST /echo?a=1&bodySHA256=%s\n%s", h, json);
+	free(h);
+	assert_string_equal(o.body, want);
+	rec x = last_rec();
+	assert_string_equal(x.ctype, "application/json");
+	assert_int_equal(x.sig_ok, 1);
 	outcome_free(&o);
 }
 
@@ -1061,6 +1099,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_arguments),
 	    cmocka_unit_test(test_retry_5xx_same_token),
 	    cmocka_unit_test(test_tokens_differ),
+	    cmocka_unit_test(test_json_body_signed),
 	    cmocka_unit_test(test_concurrent),
 	    cmocka_unit_test(test_cancel_mid_flight),
 	    cmocka_unit_test(test_cancel_before_deferred_error),
