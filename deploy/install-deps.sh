@@ -20,6 +20,14 @@ PKGS=(
 	sip-tester dpkg-dev pkg-config build-essential clang
 	python3 iproute2 procps curl
 )
+# Packages wanted only when their command is missing: Node.js and npm run
+# Twilio's Node.js helper library in tests/e2e/test_twilio_node.py. A Node.js
+# from elsewhere (NodeSource's nodejs ships npm and conflicts with Debian's
+# npm package) is left alone.
+declare -A CMD_PKGS=(
+	[nodejs]=node
+	[npm]=npm
+)
 # package -> the system services it ships
 declare -A SERVICES=(
 	[redis-server]="redis-server"
@@ -34,9 +42,12 @@ for p in "${PKGS[@]}"; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$st" = installed ] || missing+=("$p")
 done
+for p in nodejs npm; do
+	command -v "${CMD_PKGS[$p]}" >/dev/null || missing+=("$p")
+done
 
 if [ ${#missing[@]} -eq 0 ]; then
-	say "all ${#PKGS[@]} packages present"
+	say "all $((${#PKGS[@]} + ${#CMD_PKGS[@]})) packages present"
 	exit 0
 fi
 
@@ -114,6 +125,9 @@ still=()
 for p in "${PKGS[@]}"; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$st" = installed ] || still+=("$p")
+done
+for p in nodejs npm; do
+	command -v "${CMD_PKGS[$p]}" >/dev/null || still+=("$p")
 done
 if [ ${#still[@]} -ne 0 ]; then
 	echo "install-deps: still missing after install: ${still[*]}" >&2

@@ -169,6 +169,9 @@ void calls_update(const api_req *q, api_resp *r);
 void calls_delete(const api_req *q, api_resp *r);
 /* Answers with call sid's JSON and HTTP status (api_calls.c). */
 void calls_answer(const api_req *q, api_resp *r, const char *sid, int status);
+/* The same from an HGETALL reply h of the call's hash. */
+void calls_answer_reply(const api_req *q, api_resp *r, const redisReply *h, const char *sid,
+                        int status);
 void notifs_list(const api_req *q, api_resp *r); /* account-wide */
 void notifs_fetch(const api_req *q, api_resp *r);
 void notifs_list_call(const api_req *q, api_resp *r); /* …/Calls/{CA}/Notifications */

@@ -394,6 +394,6 @@ void calls_create(const api_req *q, api_resp *r)
 		api_internal(r);
 		return;
 	}
+	calls_answer_reply(q, r, x, sid, 201);
 	freeReplyObject(x);
-	calls_answer(q, r, sid, 201);
 }

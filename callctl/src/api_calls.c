@@ -132,6 +132,15 @@ void calls_answer(const api_req *q, api_resp *r, const char *sid, int status)
 	j ? api_json(r, status, j) : api_internal(r);
 }
 
+void calls_answer_reply(const api_req *q, api_resp *r, const redisReply *h, const char *sid,
+                        int status)
+{
+	json_t *doc = h->type == REDIS_REPLY_ARRAY ? api_hash_doc(h, sid) : NULL;
+	json_t *j = doc ? render(q, doc, 0) : NULL;
+	json_decref(doc);
+	j ? api_json(r, status, j) : api_internal(r);
+}
+
 void calls_fetch(const api_req *q, api_resp *r)
 {
 	json_t *doc;
@@ -147,8 +156,7 @@ void calls_fetch(const api_req *q, api_resp *r)
 
 static int live_status(const char *s)
 {
-	return s && (!strcmp(s, "queued") || !strcmp(s, "initiated") || !strcmp(s, "ringing") ||
-	             !strcmp(s, "in-progress"));
+	return s && (!strcmp(s, "queued") || !strcmp(s, "ringing") || !strcmp(s, "in-progress"));
 }
 
 static const char *nonempty(const char *s)

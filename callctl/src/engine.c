@@ -563,8 +563,9 @@ void eng_run_doc(call *c, twiml_doc *doc, const char *url)
 	twiml_free(c->doc);
 	c->doc = doc;
 	c->pc = 0;
+	char *u = strdup(url); /* url may be c->doc_url itself */
 	free(c->doc_url);
-	c->doc_url = strdup(url);
+	c->doc_url = u;
 	run(c);
 }
 

@@ -55,7 +55,7 @@
 /* KEYS: call. ARGV: status, now, retention. Closes a leg's record unless it
  * has been closed already. */
 #define LUA_CLOSE                                                                                  \
-	"if redis.call('EXISTS', KEYS[1]) == 1 and not redis.call('HGET', KEYS[1], 'end_time') "    \
+	"if redis.call('EXISTS', KEYS[1]) == 1 and not redis.call('HGET', KEYS[1], 'end_time') "   \
 	"then redis.call('HSET', KEYS[1], 'status', ARGV[1], 'end_time', ARGV[2], "                \
 	"'date_updated', ARGV[2]) redis.call('EXPIRE', KEYS[1], ARGV[3]) return 1 end return 0"
 
@@ -75,7 +75,8 @@
  * ARGV: now, CPS interval ms, event JSON, then call-record pairs. Takes the
  * account's next calls-per-second slot (the start is not before it), writes
  * the record (status queued, queue_time) and fc:live (state queued,
- * not_before) and appends the api.create event; returns the slot. */
+ * not_before) and appends the api.create event; returns the record as
+ * written (HGETALL: the engine may change it the next moment). */
 #define LUA_CREATE                                                                                 \
 	"local now = tonumber(ARGV[1]) "                                                           \
 	"local slot = math.max(now, tonumber(redis.call('GET', KEYS[4]) or '0')) "                 \
@@ -88,7 +89,7 @@
 	"           'not_before', string.format('%d', slot)) "                                     \
 	"redis.call('EXPIRE', KEYS[3], 21600) "                                                    \
 	"redis.call('XADD', KEYS[5], 'MAXLEN', '~', '100000', '*', 'j', ARGV[3]) "                 \
-	"return string.format('%d', slot)"
+	"return redis.call('HGETALL', KEYS[1])"
 
 /* REST cancel of a call still queued. KEYS: live, call. ARGV: now,
  * retention. 1 when it was queued (now canceled), else 0. */
@@ -102,7 +103,8 @@
 /* The engine starts a REST-created call (outbound.c). KEYS: live, call.
  * ARGV: me, now. Unless another live instance holds it ({'taken', owner}),
  * this instance becomes its owner and gets {'go', proxy} (state dialing,
- * record initiated, on the least loaded live proxy), {'wait', ms} (its CPS
+ * the record's start_time, on the least loaded live proxy; its status stays
+ * queued: initiated is for callbacks only, twilio-voice.md §1.3), {'wait', ms} (its CPS
  * slot is to come) or {'noproxy'}; {'gone'} when it was canceled or ended,
  * {'taken', owner} also when it was started already (owner may be dead). */
 #define LUA_DIALOUT                                                                                \
@@ -125,8 +127,8 @@
 	"    if not bl or n < bl then best, bl = p, n end end end "                                \
 	"if not best then return {'noproxy'} end "                                                 \
 	"redis.call('HSET', KEYS[1], 'state', 'dialing', 'owner', ARGV[1], 'proxy', best) "        \
-	"redis.call('HSET', KEYS[2], 'status', 'initiated', 'start_time', ARGV[2], "               \
-	"           'date_updated', ARGV[2], 'proxy', best) "                                      \
+	"redis.call('HSET', KEYS[2], 'start_time', ARGV[2], 'date_updated', ARGV[2], "             \
+	"           'proxy', best) "                                                               \
 	"return {'go', best}"
 
 #endif

@@ -250,18 +250,12 @@ static void queue_done(uv_timer_t *t)
 		try_start(c);
 }
 
-/* The call was canceled while queued (REST): only its callback is left. */
+/* The call was canceled while queued (REST ended its record): as on Twilio,
+ * no status callback fires (twilio-voice.md §1.3). */
 static void canceled_in_queue(call *c)
 {
 	LOGI("call %s: canceled while queued", c->sid);
 	c->ending = 1;
-	form_set(&c->params, "CallStatus", "canceled");
-	party p = {.params = c->params,
-	           .sc_url = c->sc_events & TWIML_EV_COMPLETED ? c->sc_url : NULL,
-	           .sc_method = c->sc_method,
-	           .sc_seq = c->sc_seq++};
-	snprintf(p.sid, sizeof p.sid, "%s", c->leg);
-	principal_report_end(&p, 0, "canceled");
 	c->sc_fired = 1;
 	if (c->event_id[0])
 		rbus_ack(c->event_id);
