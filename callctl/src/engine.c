@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "call.h"
+#include "callbacks.h"
 #include "engine_int.h"
 #include "media.h"
 #include "log.h"
@@ -150,23 +151,9 @@ void eng_live_leg(const char *root, const char *sid, const char *proxy)
 		rbus_cmd(NULL, NULL, "HDEL %s %s", key, field);
 }
 
-static void status_cb_done(const webhook_result *r, void *ud)
-{
-	(void)ud;
-	if (r->error_code)
-		LOGI("status callback %s: %d %s", r->request_url ? r->request_url : "?",
-		     r->error_code, r->error_msg);
-}
-
 void eng_status_callback(const char *url, const char *method, const form *params)
 {
-	webhook_req req = {.url = url,
-	                   .method = method && *method ? method : "POST",
-	                   .params = params,
-	                   .auth_token = eng_cfg->auth_token,
-	                   .max_body = 65536};
-	if (!webhook_fetch(eng_wh, &req, status_cb_done, NULL))
-		LOGW("status callback %s: cannot start", url);
+	callbacks_send(url, method, params);
 }
 
 static void ack_incoming(call *c)
@@ -1289,6 +1276,7 @@ int engine_start(uv_loop_t *l, const fc_config *c)
 	eng_wh = webhook_client_new(eng_loop);
 	if (!eng_wh || media_init(eng_loop, eng_cfg->rtpengine_ng) < 0)
 		return -1;
+	callbacks_init(eng_wh, eng_cfg->auth_token);
 	return rbus_start(eng_loop, eng_cfg, on_event, on_tick);
 }
 
@@ -1296,6 +1284,7 @@ void engine_stop(void)
 {
 	rbus_stop();
 	media_shutdown();
+	callbacks_shutdown();
 	webhook_client_free(eng_wh);
 	eng_wh = NULL;
 }

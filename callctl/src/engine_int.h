@@ -40,7 +40,8 @@ const char *eng_refused_status(int code);
 void eng_record_error(call *c, int code, const char *detail, const char *url);
 /* HSET fc:call:{sid} with n name/value pairs. */
 void eng_store(const char *sid, int n, const char **pairs);
-/* Fire-and-forget status callback; params copied. */
+/* Fire-and-forget status callback; params copied. Those of one CallSid
+ * leave one at a time, in order (callbacks.c). */
 void eng_status_callback(const char *url, const char *method, const form *params);
 /* A new call record fc:call:{sid} (store.md), listed in fc:calls; parent
  * and sip_call_id may be NULL; t is its start in ms. */

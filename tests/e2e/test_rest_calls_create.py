@@ -96,6 +96,23 @@ class CallsCreateTest(DialTestCase):
         time.sleep(0.5)
         self.assertEqual(len(self.app.requests(cb)), 4, "a callback came twice")
 
+    def test_status_callbacks_one_at_a_time(self):
+        """The app answers each status callback after 0.4 s: the next one of
+        the call leaves only after that answer, so the four arrive in
+        SequenceNumber order, at least 0.35 s apart (Twilio does not promise
+        an order; Fulcrum keeps it)."""
+        a = self.uas("uas_answer", ring_ms=0, bye_ms=0)
+        cb = self.path("status")
+        self.app.route(cb, "<Response/>", delay=0.4)
+        self.created(To=a.uri(), Twiml=HANGUP, StatusCallback=self.app.url(cb),
+                     StatusCallbackEvent="initiated ringing answered completed")
+        reqs = self.app.wait_requests(cb, 4, 10)
+        self.assertEqual([r.params["SequenceNumber"] for r in reqs], ["0", "1", "2", "3"])
+        self.assertEqual([r.params["CallStatus"] for r in reqs],
+                         ["initiated", "ringing", "in-progress", "completed"])
+        gaps = [reqs[i + 1].arrived - reqs[i].arrived for i in range(3)]
+        self.assertTrue(all(g > 0.35 for g in gaps), gaps)
+
     def test_media_through_created_call(self):
         """RTP between the created call's callee and the leg its <Dial>
         bridges it to flows both ways through rtpengine; the callee is
