@@ -1267,6 +1267,20 @@ static void touch_call(call *c)
 static void on_tick(void)
 {
 	call_foreach(touch_call);
+	proxywatch_tick();
+}
+
+void eng_proxy_lost(call *c)
+{
+	if (c->dead || c->ending)
+		return;
+	const char *status = c->answered ? "completed" : "failed";
+	LOGW("call %s: its proxy %s is gone; the call ends %s", c->sid, c->proxy, status);
+	ack_incoming(c);
+	c->bridged[0] = 0;
+	root_cleanup(c, status);
+	call_kill(c);
+	finish_record("", c->sid, c->leg, status, 1);
 }
 
 int engine_start(uv_loop_t *l, const fc_config *c)

@@ -161,6 +161,12 @@ void outbound_free(call *c);
  * forwarding, takeover, or the answers of a call that has ended). */
 void eng_route(const char *id, const char *root, const char *type, json_t *ev);
 
+/* proxywatch.c: every 5 s, the calls of a proxy whose heartbeat expired
+ * (or that restarted) end through eng_proxy_lost. */
+void proxywatch_tick(void);
+/* The proxy of c is gone: its legs with it. Records, callbacks, media. */
+void eng_proxy_lost(call *c);
+
 /* refer.c: the <Refer> verb. */
 struct twiml_refer;
 void refer_start(call *c, const struct twiml_refer *r);
