@@ -83,6 +83,9 @@ void api_no_content(api_resp *r);                  /* 204 */
  * NULL, set), 0 answered 404, -1 answered 500. */
 int api_load_owned(const api_req *q, api_resp *r, const char *key, json_t **doc, char **raw);
 
+/* s, or NULL when s is NULL or empty (an empty parameter is an absent one). */
+const char *api_nonempty(const char *s);
+
 /* JSON helpers (api_server.c). */
 const char *jstr(const json_t *o, const char *k); /* string member, or NULL */
 /* Member holding ms since the epoch (decimal string or integer), or -1. */

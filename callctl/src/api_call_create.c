@@ -18,15 +18,10 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *nonempty(const char *s)
-{
-	return s && *s ? s : NULL;
-}
-
 /* A decimal integer in [lo, hi]; 0 absent, 1 set, -1 answered 400. */
 static int param_int(const api_req *q, const char *name, int lo, int hi, int *out, api_resp *r)
 {
-	const char *v = nonempty(form_get(q->body, name));
+	const char *v = api_nonempty(form_get(q->body, name));
 	if (!v)
 		return 0;
 	char *e;
@@ -143,7 +138,7 @@ static int unsupported(const api_req *q, api_resp *r)
 {
 	static const char *const flags[] = {"Record", "AsyncAmd", NULL};
 	for (int i = 0; flags[i]; i++) {
-		const char *v = nonempty(form_get(q->body, flags[i]));
+		const char *v = api_nonempty(form_get(q->body, flags[i]));
 		if (v && strcasecmp(v, "false")) {
 			api_error(r, 400, TW_BAD_PARAM,
 			          "%s is not supported by this Fulcrum version", flags[i]);
@@ -153,7 +148,7 @@ static int unsupported(const api_req *q, api_resp *r)
 	static const char *const params[] = {"MachineDetection", "ApplicationSid", "Byoc",
 	                                     "CallToken", NULL};
 	for (int i = 0; params[i]; i++)
-		if (nonempty(form_get(q->body, params[i]))) {
+		if (api_nonempty(form_get(q->body, params[i]))) {
 			api_error(r, 400, TW_BAD_PARAM,
 			          "%s is not supported by this Fulcrum version", params[i]);
 			return -1;
@@ -240,13 +235,13 @@ static int check_from(const char *what, const char *v, int to_sip, char *shown, 
 static int check(const api_req *q, create_in *in, api_resp *r)
 {
 	const form *b = q->body;
-	in->to = nonempty(form_get(b, "To"));
-	in->from = nonempty(form_get(b, "From"));
-	in->twiml = nonempty(form_get(b, "Twiml"));
-	in->digits = nonempty(form_get(b, "SendDigits"));
-	in->user = nonempty(form_get(b, "SipAuthUsername"));
-	in->pass = nonempty(form_get(b, "SipAuthPassword"));
-	in->cid = nonempty(form_get(b, "CallerId"));
+	in->to = api_nonempty(form_get(b, "To"));
+	in->from = api_nonempty(form_get(b, "From"));
+	in->twiml = api_nonempty(form_get(b, "Twiml"));
+	in->digits = api_nonempty(form_get(b, "SendDigits"));
+	in->user = api_nonempty(form_get(b, "SipAuthUsername"));
+	in->pass = api_nonempty(form_get(b, "SipAuthPassword"));
+	in->cid = api_nonempty(form_get(b, "CallerId"));
 	in->method = in->fbm = in->scm = "POST";
 	in->timeout = 60;
 	in->time_limit = 14400;

@@ -159,11 +159,6 @@ static int live_status(const char *s)
 	return s && (!strcmp(s, "queued") || !strcmp(s, "ringing") || !strcmp(s, "in-progress"));
 }
 
-static const char *nonempty(const char *s)
-{
-	return s && *s ? s : NULL;
-}
-
 /* 1 when fc:live:{sid} exists (sid roots a live call tree), 0 when not,
  * -1 when Redis did not answer. */
 static int tree_live(const char *sid)
@@ -217,8 +212,8 @@ void calls_update(const api_req *q, api_resp *r)
 	json_t *doc;
 	if (load(q, r, &doc) <= 0)
 		return;
-	const char *status = nonempty(form_get(q->body, "Status"));
-	const char *twiml = nonempty(form_get(q->body, "Twiml"));
+	const char *status = api_nonempty(form_get(q->body, "Status"));
+	const char *twiml = api_nonempty(form_get(q->body, "Twiml"));
 	const char *url = NULL, *method = "POST", *fb = NULL, *fbm = "POST", *sc = NULL,
 	           *scm = "POST";
 	json_t *ev = NULL;
@@ -372,10 +367,10 @@ void calls_list(const api_req *q, api_resp *r)
 {
 	struct filter f = {
 	    .acct = q->cfg->account_sid,
-	    .to = nonempty(form_get(q->query, "To")),
-	    .from = nonempty(form_get(q->query, "From")),
-	    .parent = nonempty(form_get(q->query, "ParentCallSid")),
-	    .status = nonempty(form_get(q->query, "Status")),
+	    .to = api_nonempty(form_get(q->query, "To")),
+	    .from = api_nonempty(form_get(q->query, "From")),
+	    .parent = api_nonempty(form_get(q->query, "ParentCallSid")),
+	    .status = api_nonempty(form_get(q->query, "Status")),
 	};
 	if (time_filter_parse(q, "StartTime", &f.start, r) < 0 ||
 	    time_filter_parse(q, "EndTime", &f.end, r) < 0)

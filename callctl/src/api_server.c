@@ -210,6 +210,11 @@ int api_load_owned(const api_req *q, api_resp *r, const char *key, json_t **doc,
 	return 1;
 }
 
+const char *api_nonempty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
 const char *jstr(const json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));

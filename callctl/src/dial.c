@@ -99,22 +99,11 @@ static void leg_event(call *c, dleg *l, unsigned ev, const char *status)
 	l->sc_events &= ~ev; /* every event once */
 	form p;
 	leg_params(c, l, &p, status);
-	char seq[16], ts[40], code[16], dur[24], mins[24];
-	snprintf(seq, sizeof seq, "%d", l->sc_seq++);
-	form_add(&p, "SequenceNumber", seq);
-	form_add(&p, "Timestamp", rfc2822(ts, now_ms()));
-	form_add(&p, "CallbackSource", "call-progress-events");
-	if (ev == TWIML_EV_COMPLETED) {
-		int64_t secs = l->answer_ms ? (l->end_ms - l->answer_ms + 500) / 1000 : 0;
-		snprintf(code, sizeof code, "%d", l->code ? l->code : 500);
-		snprintf(dur, sizeof dur, "%lld", (long long)secs);
-		snprintf(mins, sizeof mins, "%lld", (long long)((secs + 59) / 60));
-		form_add(&p, "SipResponseCode", code);
-		form_add(&p, "CallDuration", dur);
-		form_add(&p, "Duration", mins);
-	} else if (ev == TWIML_EV_ANSWERED) {
-		form_add(&p, "SipResponseCode", "200");
-	}
+	if (ev == TWIML_EV_COMPLETED)
+		eng_callback_fields(&p, status, l->sc_seq++, l->code ? l->code : 500,
+		                    l->answer_ms ? (l->end_ms - l->answer_ms + 500) / 1000 : 0);
+	else
+		eng_callback_fields(&p, status, l->sc_seq++, ev == TWIML_EV_ANSWERED ? 200 : 0, -1);
 	eng_status_callback(l->sc_url, l->sc_method, &p);
 	form_free(&p);
 }
@@ -123,14 +112,6 @@ static void record_start(call *c, dleg *l)
 {
 	eng_record_leg(l->sid, c->leg, "outbound-dial", "initiated", l->to, l->from, NULL, c->proxy,
 	               l->start_ms);
-}
-
-static void record_status(dleg *l, const char *status)
-{
-	char now[32];
-	snprintf(now, sizeof now, "%lld", (long long)now_ms());
-	const char *pairs[] = {"status", status, "date_updated", now};
-	eng_store(l->sid, (int)(sizeof pairs / sizeof pairs[0] / 2), pairs);
 }
 
 static void record_end(dleg *l)
@@ -354,7 +335,7 @@ static void on_progress(call *c, dial *d, dleg *l, json_t *ev)
 {
 	if (l->state == L_STARTED) {
 		l->state = L_RINGING;
-		record_status(l, "ringing");
+		eng_record_status(l->sid, "ringing");
 		leg_event(c, l, TWIML_EV_RINGING, "ringing");
 	}
 	const char *sdp = json_string_value(json_object_get(ev, "sdp"));
@@ -397,7 +378,7 @@ static void on_answered(call *c, dial *d, dleg *l, json_t *ev)
 			hangup_leg(c, o->sid);
 		}
 	}
-	record_status(l, "in-progress");
+	eng_record_status(l->sid, "in-progress");
 	leg_event(c, l, TWIML_EV_ANSWERED, "in-progress");
 	if (d->tentative) {
 		d->tentative = 0;

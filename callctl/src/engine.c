@@ -151,6 +151,34 @@ void eng_live_leg(const char *root, const char *sid, const char *proxy)
 		rbus_cmd(NULL, NULL, "HDEL %s %s", key, field);
 }
 
+void eng_record_status(const char *sid, const char *status)
+{
+	char now[32];
+	snprintf(now, sizeof now, "%lld", (long long)now_ms());
+	const char *pairs[] = {"status", status, "date_updated", now};
+	eng_store(sid, 2, pairs);
+}
+
+void eng_callback_fields(form *f, const char *status, int seq, int sip_code, int64_t secs)
+{
+	char s[16], ts[40], code[16], dur[24], mins[24];
+	form_set(f, "CallStatus", status);
+	snprintf(s, sizeof s, "%d", seq);
+	form_set(f, "SequenceNumber", s);
+	form_set(f, "Timestamp", rfc2822(ts, now_ms()));
+	form_set(f, "CallbackSource", "call-progress-events");
+	if (sip_code) {
+		snprintf(code, sizeof code, "%d", sip_code);
+		form_set(f, "SipResponseCode", code);
+	}
+	if (secs >= 0) {
+		snprintf(dur, sizeof dur, "%lld", (long long)secs);
+		snprintf(mins, sizeof mins, "%lld", (long long)((secs + 59) / 60));
+		form_set(f, "CallDuration", dur);
+		form_set(f, "Duration", mins);
+	}
+}
+
 void eng_status_callback(const char *url, const char *method, const form *params)
 {
 	callbacks_send(url, method, params);
@@ -325,10 +353,7 @@ void eng_answered(call *c)
 	c->answered = 1;
 	c->answer_ms = now_ms();
 	form_set(&c->params, "CallStatus", "in-progress");
-	char now[32];
-	snprintf(now, sizeof now, "%lld", (long long)c->answer_ms);
-	const char *pairs[] = {"status", "in-progress", "date_updated", now};
-	eng_store(c->leg, (int)(sizeof pairs / sizeof pairs[0] / 2), pairs);
+	eng_record_status(c->leg, "in-progress");
 	/* Answered: a resting point for the call.incoming event. */
 	ack_incoming(c);
 }
@@ -1199,6 +1224,9 @@ static void dispatch(const char *id, const char *root, const char *type, json_t 
 
 /* ---- dispatch ------------------------------------------------------------- */
 
+static void route(const char *id, const char *root, const char *type, json_t *ev, const char *json,
+                  size_t len);
+
 static void on_event(const char *id, const char *json, size_t len)
 {
 	json_error_t err;
@@ -1226,12 +1254,19 @@ static void on_event(const char *id, const char *json, size_t len)
 			LOGW("event %s: %s without a valid call_sid; dropped", id, type);
 		rbus_ack(id);
 	} else {
-		eng_route(id, root, type, ev);
+		route(id, root, type, ev, json, len);
 	}
 	json_decref(ev);
 }
 
 void eng_route(const char *id, const char *root, const char *type, json_t *ev)
+{
+	route(id, root, type, ev, NULL, 0);
+}
+
+/* json/len: the event as read (forwarded as is), or NULL to serialise ev. */
+static void route(const char *id, const char *root, const char *type, json_t *ev, const char *json,
+                  size_t len)
 {
 	if (call_find(root) || !*id) {
 		/* Ours (or forwarded to us): handle it here. */
@@ -1241,8 +1276,14 @@ void eng_route(const char *id, const char *root, const char *type, json_t *ev)
 	route_ev_ctx *x = calloc(1, sizeof *x);
 	char key[64];
 	snprintf(key, sizeof key, "fc:live:%s", root);
-	if (x && (x->json = json_dumps(ev, JSON_COMPACT))) {
+	if (x && json && (x->json = malloc(len + 1))) {
+		memcpy(x->json, json, len);
+		x->json[len] = 0;
+		x->len = len;
+	} else if (x && (x->json = json_dumps(ev, JSON_COMPACT))) {
 		x->len = strlen(x->json);
+	}
+	if (x && x->json) {
 		snprintf(x->id, sizeof x->id, "%s", id);
 		snprintf(x->root, sizeof x->root, "%s", root);
 		snprintf(x->type, sizeof x->type, "%s", type);

@@ -40,6 +40,13 @@ const char *eng_refused_status(int code);
 void eng_record_error(call *c, int code, const char *detail, const char *url);
 /* HSET fc:call:{sid} with n name/value pairs. */
 void eng_store(const char *sid, int n, const char **pairs);
+/* HSET fc:call:{sid} status (and date_updated now). */
+void eng_record_status(const char *sid, const char *status);
+/* The fields every status callback carries besides the call's parameters
+ * (twilio-voice.md §4): CallStatus, SequenceNumber, Timestamp,
+ * CallbackSource, and SipResponseCode when sip_code is not 0, CallDuration
+ * and Duration (minutes) when secs >= 0 (terminal events). */
+void eng_callback_fields(form *f, const char *status, int seq, int sip_code, int64_t secs);
 /* Fire-and-forget status callback; params copied. Those of one CallSid
  * leave one at a time, in order (callbacks.c). */
 void eng_status_callback(const char *url, const char *method, const form *params);

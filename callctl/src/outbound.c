@@ -72,27 +72,9 @@ static void progress_event(call *c, unsigned ev, const char *status, int code)
 	form p;
 	form_init(&p);
 	form_append(&p, &c->params);
-	char seq[16], ts[40], cs[16];
-	form_set(&p, "CallStatus", status);
-	snprintf(seq, sizeof seq, "%d", c->sc_seq++);
-	form_set(&p, "SequenceNumber", seq);
-	form_set(&p, "Timestamp", rfc2822(ts, now_ms()));
-	form_set(&p, "CallbackSource", "call-progress-events");
-	if (code) {
-		snprintf(cs, sizeof cs, "%d", code);
-		form_set(&p, "SipResponseCode", cs);
-	}
+	eng_callback_fields(&p, status, c->sc_seq++, code, -1);
 	eng_status_callback(c->sc_url, c->sc_method, &p);
 	form_free(&p);
-}
-
-static void set_status(call *c, const char *status)
-{
-	form_set(&c->params, "CallStatus", status);
-	char now[32];
-	snprintf(now, sizeof now, "%lld", (long long)now_ms());
-	const char *pairs[] = {"status", status, "date_updated", now};
-	eng_store(c->leg, 2, pairs);
 }
 
 /* A From header value is built from From (or CallerId): a SIP URI as it
@@ -432,7 +414,8 @@ int outbound_leg_event(call *c, const char *type, json_t *ev)
 	if (!strcmp(type, "call.progress")) {
 		if (o->phase == O_DIALING && !o->ringing) {
 			o->ringing = 1;
-			set_status(c, "ringing");
+			form_set(&c->params, "CallStatus", "ringing");
+			eng_record_status(c->leg, "ringing");
 			progress_event(c, TWIML_EV_RINGING, "ringing", 0);
 		}
 		return 1;

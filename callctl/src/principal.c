@@ -41,20 +41,7 @@ void principal_report_end(const party *p, int answered, const char *status)
 	form f;
 	form_init(&f);
 	form_append(&f, &p->params);
-	char ts[40], mins[24], seq[16];
-	form_set(&f, "CallStatus", status);
-	form_set(&f, "CallDuration", dur);
-	snprintf(mins, sizeof mins, "%lld", (long long)((secs + 59) / 60));
-	form_set(&f, "Duration", mins);
-	form_set(&f, "Timestamp", rfc2822(ts, t));
-	form_set(&f, "CallbackSource", "call-progress-events");
-	snprintf(seq, sizeof seq, "%d", p->sc_seq);
-	form_set(&f, "SequenceNumber", seq);
-	if (p->sip_code) {
-		char code[16];
-		snprintf(code, sizeof code, "%d", p->sip_code);
-		form_set(&f, "SipResponseCode", code);
-	}
+	eng_callback_fields(&f, status, p->sc_seq, p->sip_code, secs);
 	eng_status_callback(p->sc_url, p->sc_method, &f);
 	form_free(&f);
 }
