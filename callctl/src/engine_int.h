@@ -182,6 +182,12 @@ int outbound_update(call *c, json_t *ev);
 /* Hangs up the dialled leg (CANCEL) when it was dialled. */
 void outbound_hangup(call *c);
 void outbound_free(call *c);
+/* A created call's part of a snapshot (resume.c): 0 with *limit_at = its
+ * TimeLimit deadline (0 when c was not created over REST), -1 while it is
+ * not answered yet. */
+int outbound_snapshot(call *c, int64_t *limit_at);
+/* Rebuilds an answered created call's TimeLimit (limit_at 0: nothing). */
+int outbound_restore(call *c, int64_t limit_at);
 /* Routes an event of tree root like one read from fc:events (owner
  * forwarding, takeover, or the answers of a call that has ended). */
 void eng_route(const char *id, const char *root, const char *type, json_t *ev);

@@ -33,35 +33,36 @@ static json_t *jstr(const char *s)
 static int resting(call *c)
 {
 	return !c->dead && !c->ending && c->answered && !c->answering && !c->wh &&
-	       !c->timer_active && !c->xfer && !c->refer && !c->rep && !c->was && !c->out &&
-	       !c->pdial && !c->event_id[0];
+	       !c->timer_active && !c->xfer && !c->refer && !c->rep && !c->was && !c->pdial &&
+	       !c->event_id[0];
 }
 
 static json_t *snapshot(call *c)
 {
-	json_t *dial = resting(c) ? dial_snapshot(c) : NULL;
+	int64_t out_limit;
+	json_t *dial = resting(c) && !outbound_snapshot(c, &out_limit) ? dial_snapshot(c) : NULL;
 	if (!dial)
 		return NULL;
 	json_t *params = json_array();
 	for (size_t i = 0; params && i < c->params.n; i++)
 		json_array_append_new(params,
 		                      json_pack("[ss]", c->params.v[i].name, c->params.v[i].value));
-	json_t *s = json_pack("{s:i,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:i,s:i,s:i,s:i}", "v",
-	                      1, "leg", c->leg, "proxy", c->proxy, "params", params, "voice_url",
-	                      jstr(c->voice_url), "voice_method", jstr(c->voice_method),
-	                      "fallback_url", jstr(c->fallback_url), "fallback_method",
-	                      jstr(c->fallback_method), "doc_url", jstr(c->doc_url), "doc",
-	                      jstr(c->doc ? c->doc->src : NULL), "pc", (json_int_t)c->pc,
-	                      "in_fallback", c->in_fallback, "cmd_n", c->cmd_n, "media", c->media,
-	                      "sc_fired", c->sc_fired);
+	json_t *s = json_pack(
+	    "{s:i,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:i,s:i,s:i,s:i}", "v", 1, "leg", c->leg,
+	    "proxy", c->proxy, "params", params, "voice_url", jstr(c->voice_url), "voice_method",
+	    jstr(c->voice_method), "fallback_url", jstr(c->fallback_url), "fallback_method",
+	    jstr(c->fallback_method), "doc_url", jstr(c->doc_url), "doc",
+	    jstr(c->doc ? c->doc->src : NULL), "pc", (json_int_t)c->pc, "in_fallback",
+	    c->in_fallback, "cmd_n", c->cmd_n, "media", c->media, "sc_fired", c->sc_fired);
 	json_t *t = json_pack(
-	    "{s:I,s:I,s:o,s:o,s:o,s:o,s:i,s:i,s:s,s:s,s:s,s:o,s:o,s:s,s:i,s:i,s:i,s:o}", "start_ms",
-	    (json_int_t)c->start_ms, "answer_ms", (json_int_t)c->answer_ms, "a_sdp", jstr(c->a_sdp),
-	    "our_sdp", jstr(c->our_sdp), "sc_url", jstr(c->sc_url), "sc_method", jstr(c->sc_method),
-	    "sc_seq", c->sc_seq, "sip_leg", c->sip_leg, "bridged", c->bridged, "bridged_proxy",
-	    c->bridged_proxy, "btag", c->btag, "b_sdp", jstr(c->b_sdp), "b_our_sdp",
-	    jstr(c->b_our_sdp), "mtag", c->mtag, "mtag_n", c->mtag_n, "sc_events",
-	    (int)c->sc_events, "sip_code", c->sip_code, "dial", dial);
+	    "{s:I,s:I,s:o,s:o,s:o,s:o,s:i,s:i,s:s,s:s,s:s,s:o,s:o,s:s,s:i,s:i,s:i,s:o,s:I}",
+	    "start_ms", (json_int_t)c->start_ms, "answer_ms", (json_int_t)c->answer_ms, "a_sdp",
+	    jstr(c->a_sdp), "our_sdp", jstr(c->our_sdp), "sc_url", jstr(c->sc_url), "sc_method",
+	    jstr(c->sc_method), "sc_seq", c->sc_seq, "sip_leg", c->sip_leg, "bridged", c->bridged,
+	    "bridged_proxy", c->bridged_proxy, "btag", c->btag, "b_sdp", jstr(c->b_sdp),
+	    "b_our_sdp", jstr(c->b_our_sdp), "mtag", c->mtag, "mtag_n", c->mtag_n, "sc_events",
+	    (int)c->sc_events, "sip_code", c->sip_code, "dial", dial, "out_limit_at",
+	    (json_int_t)out_limit);
 	if (!s || !t || json_object_update(s, t) < 0) {
 		json_decref(s);
 		s = NULL;
@@ -169,7 +170,8 @@ static call *restore(const char *root, json_t *s)
 	c->mtag_n = jint(s, "mtag_n");
 	c->sc_events = (unsigned)json_integer_value(json_object_get(s, "sc_events"));
 	c->sip_code = jint(s, "sip_code");
-	if (!c->mtag[0] || !c->bridged[0] || dial_restore(c, json_object_get(s, "dial")) < 0)
+	if (!c->mtag[0] || !c->bridged[0] || dial_restore(c, json_object_get(s, "dial")) < 0 ||
+	    outbound_restore(c, json_integer_value(json_object_get(s, "out_limit_at"))) < 0)
 		goto bad;
 	return c;
 bad:
@@ -207,8 +209,7 @@ static void snap_cb(redisAsyncContext *rc, void *r, void *priv)
 	free(t);
 }
 
-void resume_take(const char *id, const char *root, const char *type, json_t *ev,
-                 resume_then then)
+void resume_take(const char *id, const char *root, const char *type, json_t *ev, resume_then then)
 {
 	take_ctx *t = calloc(1, sizeof *t);
 	if (!t)
