@@ -112,6 +112,11 @@ typedef void (*resume_then)(const char *id, const char *root, const char *type, 
                             call *c);
 void resume_take(const char *id, const char *root, const char *type, json_t *ev,
                  resume_then then);
+/* Snapshot JSON helpers: s or null; a strdup of o[k] (NULL when it is no
+ * string); o[k] copied into dst[n] ("" when it is no string). */
+json_t *jsnap_str(const char *s);
+char *jsnap_dup(json_t *o, const char *k);
+void jsnap_copy(char *dst, size_t n, json_t *o, const char *k);
 
 /* relay.c: dialog.request / dialog.response / dialog.notify for c's legs
  * (REFER goes to transfer.c, outbound REFER's news to refer.c). */
