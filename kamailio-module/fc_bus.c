@@ -35,6 +35,11 @@ static redisAsyncContext *pub, *sub;
 static int pub_ready, sub_ready;
 static msg_list pending;  /* to send */
 static msg_list inflight; /* sent, waiting for the XADD reply */
+static msg_list retry;    /* sent but not stored (refused, or the connection went), in order */
+/* When each connection last answered (or was opened), in ms: a connection
+ * that stays silent is dropped and opened again (on_tick). */
+static long long pub_seen, sub_seen;
+static int xread_later; /* an XREAD failed: the next tick asks again */
 static char cmd_stream[256], proxy_key[256], last_id[64];
 static char r_host[256], r_pass[256];
 static int r_port = 6379, r_db = 0;
@@ -111,23 +116,45 @@ static void xadd_cb(redisAsyncContext *c, void *r, void *priv)
 	fc_msg *m = list_pop(&inflight);
 	if (m != priv)
 		LM_BUG("fulcrum: XADD replies out of order\n");
+	if (reply)
+		pub_seen = fc_now_ms();
 	if (reply && reply->type != REDIS_REPLY_ERROR) {
 		fc_msg_free(m);
 		return;
 	}
 	if (reply)
 		LM_ERR("fulcrum: XADD refused: %s\n", reply->str);
-	/* Keep it: it goes out again, first, after the reconnect. */
-	m->next = pending.head;
-	pending.head = m;
-	if (!pending.tail)
-		pending.tail = m;
+	/* Kept: it goes out again, before what came after it (requeue). */
+	if (m)
+		list_push(&retry, m);
+}
+
+/* What was sent but not stored goes out first, in its order. */
+static void requeue(void)
+{
+	if (inflight.head) { /* sent after everything in retry */
+		if (retry.tail)
+			retry.tail->next = inflight.head;
+		else
+			retry.head = inflight.head;
+		retry.tail = inflight.tail;
+		inflight.head = inflight.tail = NULL;
+	}
+	if (!retry.head)
+		return;
+	retry.tail->next = pending.head;
+	if (!pending.head)
+		pending.tail = retry.tail;
+	pending.head = retry.head;
+	retry.head = retry.tail = NULL;
 }
 
 static void flush(void)
 {
 	if (!pub_ready)
 		return;
+	if (!inflight.head)
+		requeue();
 	fc_msg *m;
 	while ((m = list_pop(&pending))) {
 		list_push(&inflight, m);
@@ -166,8 +193,11 @@ static void xread_cb(redisAsyncContext *c, void *r, void *priv)
 	redisReply *reply = r;
 	if (!reply)
 		return; /* disconnected */
+	sub_seen = fc_now_ms();
 	if (reply->type == REDIS_REPLY_ERROR) {
 		LM_ERR("fulcrum: XREAD: %s\n", reply->str);
+		xread_later = 1; /* e.g. LOADING: not in a tight loop */
+		return;
 	} else if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
 		redisReply *stream = reply->element[0];
 		redisReply *entries = stream->elements == 2 ? stream->element[1] : NULL;
@@ -199,6 +229,13 @@ static void last_id_cb(redisAsyncContext *c, void *r, void *priv)
 	redisReply *reply = r;
 	if (!reply)
 		return;
+	sub_seen = fc_now_ms();
+	if (reply->type == REDIS_REPLY_ERROR) {
+		/* e.g. LOADING: never read from a guessed position; the
+		 * silent connection is opened again (on_tick). */
+		LM_ERR("fulcrum: Redis setup: %s\n", reply->str);
+		return;
+	}
 	/* Where to read from: after the newest command when the proxy starts
 	 * (a new proxy has no legs to command); after the last one read when
 	 * the connection comes back (commands written meanwhile are for legs
@@ -214,6 +251,14 @@ static void last_id_cb(redisAsyncContext *c, void *r, void *priv)
 	xread();
 }
 
+static void seen_cb(redisAsyncContext *c, void *r, void *priv)
+{
+	(void)c;
+	(void)priv;
+	if (r)
+		pub_seen = fc_now_ms();
+}
+
 static void heartbeat(void)
 {
 	if (!pub_ready)
@@ -224,7 +269,7 @@ static void heartbeat(void)
 	         "{\"sip\":\"%s\",\"pid\":%d,\"started\":%lld,\"legs\":%d,\"draining\":%s}",
 	         fc_advertise, (int)getpid(), started_ms, fc_leg_count(),
 	         draining ? "true" : "false");
-	redisAsyncCommand(pub, NULL, NULL, "SET %s %s EX 15", proxy_key, v);
+	redisAsyncCommand(pub, seen_cb, NULL, "SET %s %s EX 15", proxy_key, v);
 	/* The index edges and callctl pick a proxy for new calls from
 	 * (bus-protocol.md §1, §13): scored by this heartbeat's time. A
 	 * draining proxy leaves it; its key above keeps its calls alive. */
@@ -242,7 +287,9 @@ static void pub_ready_cb(redisAsyncContext *c, void *r, void *priv)
 	redisReply *reply = r;
 	if (!reply)
 		return;
+	pub_seen = fc_now_ms();
 	if (reply->type == REDIS_REPLY_ERROR) {
+		/* e.g. LOADING: the silent connection is opened again (on_tick) */
 		LM_ERR("fulcrum: Redis setup: %s\n", reply->str);
 		return;
 	}
@@ -297,14 +344,7 @@ static void on_disconnect(const redisAsyncContext *c, int status)
 	if (c == pub) {
 		pub = NULL;
 		pub_ready = 0;
-		/* Unacknowledged events go back to the front, in order. */
-		if (inflight.head) {
-			inflight.tail->next = pending.head;
-			if (!pending.head)
-				pending.tail = inflight.tail;
-			pending.head = inflight.head;
-			inflight.head = inflight.tail = NULL;
-		}
+		requeue(); /* unacknowledged events go back to the front, in order */
 	} else if (c == sub) {
 		sub = NULL;
 		sub_ready = 0;
@@ -312,14 +352,44 @@ static void on_disconnect(const redisAsyncContext *c, int status)
 	set_up();
 }
 
+/* Drops a connection that stopped answering (a connect that never
+ * completes, a setup refused while Redis loads its data, a peer gone
+ * without a word): its pending callbacks run with no reply, and the next
+ * tick opens it again. */
+static void drop(redisAsyncContext **cp, const char *what)
+{
+	redisAsyncContext *c = *cp;
+	LM_WARN("fulcrum: Redis %s connection silent; opening it again\n", what);
+	*cp = NULL; /* on_disconnect, if called, does not recognise it */
+	if (cp == &pub)
+		pub_ready = 0;
+	else
+		sub_ready = 0;
+	redisAsyncFree(c);
+	if (cp == &pub)
+		requeue();
+	set_up();
+}
+
 static void on_tick(uv_timer_t *t)
 {
 	(void)t;
 	static int n;
-	if (!pub)
-		pub = open_conn();
-	if (!sub)
-		sub = open_conn();
+	long long now = fc_now_ms();
+	/* The publisher hears from Redis at least every heartbeat (5 s), the
+	 * reader every XREAD BLOCK (1 s); a setup answers at once. */
+	if (pub && now - pub_seen > (pub_ready ? 16000 : 3000))
+		drop(&pub, "publishing");
+	if (sub && now - sub_seen > (sub_ready ? 8000 : 3000))
+		drop(&sub, "command");
+	if (!pub && (pub = open_conn()))
+		pub_seen = now;
+	if (!sub && (sub = open_conn()))
+		sub_seen = now;
+	if (sub_ready && xread_later) {
+		xread_later = 0;
+		xread();
+	}
 	/* A drain turned on or off is announced at once (fc_drain.c). */
 	static int was_draining;
 	int draining = fc_draining();

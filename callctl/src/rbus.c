@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "timefmt.h"
 
 #define TOUCH_MAX 256
 
@@ -17,6 +18,9 @@ static rbus_event_cb on_event;
 static rbus_tick_cb on_tick;
 static redisAsyncContext *cmd, *blk;
 static int cmd_ready, blk_ready, stopping;
+/* When each connection last answered (or was opened), ms: one that stays
+ * silent is dropped and opened again (watchdog). */
+static int64_t cmd_seen, blk_seen;
 static uv_timer_t tick;
 static char *touch_ids[TOUCH_MAX];
 static int n_touch;
@@ -71,6 +75,7 @@ static void xreadgroup_cb(redisAsyncContext *c, void *r, void *priv)
 	redisReply *reply = r;
 	if (!reply)
 		return;
+	blk_seen = now_ms();
 	if (reply->type == REDIS_REPLY_ERROR) {
 		LOGE("XREADGROUP: %s", reply->str);
 		if (strstr(reply->str, "NOGROUP")) {
@@ -114,6 +119,7 @@ static void group_cb(redisAsyncContext *c, void *r, void *priv)
 	}
 	if (c == blk) {
 		blk_ready = 1;
+		blk_seen = now_ms();
 		LOGI("consuming fc:events as %s", cfg->instance);
 		xreadgroup();
 	}
@@ -131,6 +137,7 @@ static void on_connect(const redisAsyncContext *c, int status)
 	}
 	if (c == cmd) {
 		cmd_ready = 1;
+		cmd_seen = now_ms();
 		LOGI("connected to Redis %s:%d", cfg->redis_host, cfg->redis_port);
 	} else if (c == blk) {
 		/* Alive (§9) before the first event is read: the timer only
@@ -272,18 +279,51 @@ static void rescue_inboxes(void)
 	rbus_cmd(scan_cb, NULL, "SCAN %s MATCH fc:inbox:* COUNT 200", scan_cursor);
 }
 
+static void cmd_seen_cb(redisAsyncContext *c, void *r, void *priv)
+{
+	(void)c;
+	(void)priv;
+	if (r)
+		cmd_seen = now_ms();
+}
+
+/* Drops a connection that stopped answering: a connect that never
+ * completes (hiredis 0.14's libuv adapter ignores poll errors, so a failed
+ * connect may never call back), a setup refused while Redis loads its data,
+ * a peer gone without a word. Its callbacks run with no reply; the next
+ * tick opens it again. */
+static void watchdog(void)
+{
+	int64_t now = now_ms();
+	if (cmd && now - cmd_seen > (cmd_ready ? 10000 : 3000)) {
+		redisAsyncContext *c = cmd;
+		LOGW("Redis command connection silent; opening it again");
+		cmd = NULL; /* on_disconnect, if called, does not recognise it */
+		cmd_ready = 0;
+		redisAsyncFree(c);
+	}
+	if (blk && now - blk_seen > (blk_ready ? 10000 : 3000)) {
+		redisAsyncContext *c = blk;
+		LOGW("Redis event connection silent; opening it again");
+		blk = NULL;
+		blk_ready = 0;
+		redisAsyncFree(c);
+	}
+}
+
 static void on_timer(uv_timer_t *t)
 {
 	(void)t;
-	if (!cmd)
-		cmd = open_conn();
-	if (!blk)
-		blk = open_conn();
+	watchdog();
+	if (!cmd && (cmd = open_conn()))
+		cmd_seen = now_ms();
+	if (!blk && (blk = open_conn()))
+		blk_seen = now_ms();
 	if (!cmd_ready)
 		return;
 	n_touch = 0;
 	/* Liveness of this instance for event forwarding (§9). */
-	rbus_cmd(NULL, NULL, "SET fc:cc:%s 1 EX 5", cfg->instance);
+	rbus_cmd(cmd_seen_cb, NULL, "SET fc:cc:%s 1 EX 5", cfg->instance);
 	if (on_tick)
 		on_tick();
 	if (n_touch > 0) {
@@ -318,6 +358,7 @@ int rbus_start(uv_loop_t *l, const fc_config *c, rbus_event_cb ev, rbus_tick_cb 
 	on_tick = tk;
 	cmd = open_conn();
 	blk = open_conn();
+	cmd_seen = blk_seen = now_ms();
 	uv_timer_init(loop, &tick);
 	uv_timer_start(&tick, on_timer, 1000, 1000);
 	return 0;

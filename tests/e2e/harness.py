@@ -472,13 +472,7 @@ class Stack:
     def _start(self):
         deadline = time.monotonic() + HEALTH_TIMEOUT
         env = self.env()
-        redis_dir = os.path.join(self.logdir, "redis")
-        os.makedirs(redis_dir, exist_ok=True)
-        self.procs["redis"] = Proc("redis", [
-            "redis-server", "--bind", LOOPBACK, "--port", str(self.redis_port),
-            "--dir", redis_dir, "--save", "", "--appendonly", "no",
-            "--daemonize", "no", "--logfile", "", "--protected-mode", "yes"],
-            env, self._log("redis"))
+        self._start_redis_proc(env)
         self._wait_healthy(["redis"], deadline)
         self.procs["rtpengine"] = Proc("rtpengine", [
             "rtpengine", "--config-file=" + RTPENGINE_CONF, "--config-section=rtpengine",
@@ -488,6 +482,31 @@ class Stack:
         self._start_callctl_proc()
         self._start_kamailio_proc(env)
         self._wait_healthy(["rtpengine", "callctl", "kamailio"], deadline)
+
+    def _start_redis_proc(self, env, appendonly="no"):
+        redis_dir = os.path.join(self.logdir, "redis")
+        os.makedirs(redis_dir, exist_ok=True)
+        self.procs["redis"] = Proc("redis", [
+            "redis-server", "--bind", LOOPBACK, "--port", str(self.redis_port),
+            "--dir", redis_dir, "--save", "", "--appendonly", appendonly,
+            "--daemonize", "no", "--logfile", "", "--protected-mode", "yes"],
+            env, self._log("redis"))
+
+    def restart_redis(self, down_s=1.0, timeout=HEALTH_TIMEOUT):
+        """Stops Redis (SIGTERM), waits down_s, starts it again on the same
+        port with an append-only file, so what it had is loaded back."""
+        if self.procs["redis"].alive():
+            self.redis("CONFIG", "SET", "appendonly", "yes")
+
+            def aof_ready():
+                info = self.redis("INFO", "persistence")
+                return all(k in info for k in ("aof_enabled:1", "aof_rewrite_in_progress:0",
+                                               "aof_rewrite_scheduled:0"))
+            wait_until(aof_ready, 10, 0.1)
+        self.procs["redis"].stop()
+        time.sleep(down_s)
+        self._start_redis_proc(self.env(), appendonly="yes")
+        self._wait_healthy(["redis"], time.monotonic() + timeout)
 
     def _start_kamailio_proc(self, env):
         # Kamailio forks its workers; should this Python process die without
