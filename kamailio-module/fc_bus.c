@@ -5,6 +5,7 @@
  * fc_queue socketpair; they are kept, in order, until Redis acknowledges
  * them, and re-sent after a reconnect. */
 #include "fc_bus.h"
+#include "fc_drain.h"
 
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
@@ -198,7 +199,13 @@ static void last_id_cb(redisAsyncContext *c, void *r, void *priv)
 	redisReply *reply = r;
 	if (!reply)
 		return;
-	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1)
+	/* Where to read from: after the newest command when the proxy starts
+	 * (a new proxy has no legs to command); after the last one read when
+	 * the connection comes back (commands written meanwhile are for legs
+	 * that are still up). */
+	if (strcmp(last_id, "$") != 0)
+		; /* reconnected: go on from last_id */
+	else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1)
 		snprintf(last_id, sizeof last_id, "%s", reply->element[0]->element[0]->str);
 	else
 		snprintf(last_id, sizeof last_id, "0-0");
@@ -212,12 +219,20 @@ static void heartbeat(void)
 	if (!pub_ready)
 		return;
 	char v[512];
-	snprintf(v, sizeof v, "{\"sip\":\"%s\",\"pid\":%d,\"started\":%lld,\"legs\":%d}",
-	         fc_advertise, (int)getpid(), started_ms, fc_leg_count());
+	int draining = fc_draining();
+	snprintf(v, sizeof v,
+	         "{\"sip\":\"%s\",\"pid\":%d,\"started\":%lld,\"legs\":%d,\"draining\":%s}",
+	         fc_advertise, (int)getpid(), started_ms, fc_leg_count(),
+	         draining ? "true" : "false");
 	redisAsyncCommand(pub, NULL, NULL, "SET %s %s EX 15", proxy_key, v);
-	/* The index callctl picks a proxy from for calls it originates
-	 * (bus-protocol.md §13): scored by this heartbeat's time. */
-	redisAsyncCommand(pub, NULL, NULL, "ZADD fc:proxies %lld %s", fc_now_ms(), fc_proxy_id);
+	/* The index edges and callctl pick a proxy for new calls from
+	 * (bus-protocol.md §1, §13): scored by this heartbeat's time. A
+	 * draining proxy leaves it; its key above keeps its calls alive. */
+	if (draining)
+		redisAsyncCommand(pub, NULL, NULL, "ZREM fc:proxies %s", fc_proxy_id);
+	else
+		redisAsyncCommand(pub, NULL, NULL, "ZADD fc:proxies %lld %s", fc_now_ms(),
+		                  fc_proxy_id);
 }
 
 static void pub_ready_cb(redisAsyncContext *c, void *r, void *priv)
@@ -305,8 +320,12 @@ static void on_tick(uv_timer_t *t)
 		pub = open_conn();
 	if (!sub)
 		sub = open_conn();
-	if (++n % 5 == 0)
+	/* A drain turned on or off is announced at once (fc_drain.c). */
+	static int was_draining;
+	int draining = fc_draining();
+	if (++n % 5 == 0 || draining != was_draining)
 		heartbeat();
+	was_draining = draining;
 }
 
 static void on_prepare(uv_prepare_t *p)

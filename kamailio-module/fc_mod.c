@@ -28,6 +28,7 @@
 #include "fc_dlg.h"
 #include "fc_indialog.h"
 #include "fc_replace.h"
+#include "fc_drain.h"
 
 MODULE_VERSION
 
@@ -39,13 +40,24 @@ int fc_max_ring_ms = 300000;
 
 static int mod_init(void);
 static int child_init(int rank);
+/* True (1) while the proxy drains (fc_drain.c). */
+static int w_fulcrum_draining(struct sip_msg *msg, char *p1, char *p2)
+{
+	(void)msg;
+	(void)p1;
+	(void)p2;
+	return fc_draining() ? 1 : -1;
+}
+
 static void mod_destroy(void);
 static int w_fulcrum_invite(struct sip_msg *msg, char *p1, char *p2);
 static int w_fulcrum_dialog(struct sip_msg *msg, char *p1, char *p2);
+static int w_fulcrum_draining(struct sip_msg *msg, char *p1, char *p2);
 
 static cmd_export_t cmds[] = {
     {"fulcrum_invite", (cmd_function)w_fulcrum_invite, 0, 0, 0, REQUEST_ROUTE},
     {"fulcrum_dialog", (cmd_function)w_fulcrum_dialog, 0, 0, 0, REQUEST_ROUTE},
+    {"fulcrum_draining", (cmd_function)w_fulcrum_draining, 0, 0, 0, ANY_ROUTE},
     {0, 0, 0, 0, 0, 0}};
 
 static param_export_t params[] = {{"redis_url", PARAM_STRING, &fc_redis_url},
@@ -59,7 +71,7 @@ struct module_exports exports = {
     DEFAULT_DLFLAGS, /* dlopen flags */
     cmds,            /* exported functions */
     params,          /* exported parameters */
-    0,               /* RPC method exports */
+    fc_drain_rpc,    /* RPC method exports */
     0,               /* exported pseudo-variables */
     0,               /* response handling function */
     mod_init,        /* module init function */

@@ -19,6 +19,7 @@ typedef struct fc_shared {
 	volatile int redis_up;          /* the bus process is connected */
 	volatile long redis_down_since; /* seconds, 0 when up */
 	volatile int shutting_down;
+	int draining; /* fc_drain.c: no new calls */
 } fc_shared;
 
 extern fc_shared *fc_sh;

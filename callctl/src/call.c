@@ -80,6 +80,7 @@ static void on_timer_closed(uv_handle_t *h)
 	free(c->fallback_method);
 	free(c->doc_url);
 	twiml_free(c->doc);
+	free(c->snap);
 	free(c);
 }
 

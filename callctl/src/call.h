@@ -78,6 +78,7 @@ typedef struct call {
 	unsigned sc_events;   /* StatusCallbackEvent (TWIML_EV_*); 0: completed only */
 	int sip_code;         /* final response code of our INVITE to the principal, 0 */
 	uv_timer_t out_timer; /* its CPS queue wait, ring Timeout, then TimeLimit */
+	char *snap;           /* the snapshot last written to fc:live (resume.c), NULL */
 	int refs;
 	struct call *next;
 } call;

@@ -1163,6 +1163,16 @@ typedef struct route_ev_ctx {
 
 static void dispatch(const char *id, const char *root, const char *type, json_t *ev);
 
+/* This instance now owns root, whose owner died: go on with the call when
+ * resume.c could rebuild it, else end it in order. */
+static void after_take(const char *id, const char *root, const char *type, json_t *ev, call *c)
+{
+	if (c)
+		dispatch(id, root, type, ev);
+	else
+		orphan_event(id, root, type, ev);
+}
+
 static void owner_cb(redisAsyncContext *rc, void *r, void *priv)
 {
 	(void)rc;
@@ -1176,7 +1186,7 @@ static void owner_cb(redisAsyncContext *rc, void *r, void *priv)
 	} else if (call_find(x->root)) {
 		dispatch(x->id, x->root, x->type, x->ev); /* started meanwhile */
 	} else if (reply->type == REDIS_REPLY_STRING) {
-		orphan_event(x->id, x->root, x->type, x->ev);
+		resume_take(x->id, x->root, x->type, x->ev, after_take);
 	} else {
 		closed_event(x->id, x->root, x->type, x->ev);
 	}
@@ -1218,6 +1228,8 @@ static void dispatch(const char *id, const char *root, const char *type, json_t 
 	} else if (!replace_leg_event(c, type, ev)) {
 		dial_on_leg_event(c, type, ev);
 	}
+	if (!c->dead)
+		resume_save(c);
 	call_unref(c);
 	rbus_ack(id);
 }

@@ -95,6 +95,24 @@ void dial_demote(call *c, const char *sid, int sc_seq);
 /* The SIP code that stands for a DialCallStatus (busy → 486 ...). */
 int dial_status_code(const char *status, int leg_code);
 
+/* The current Dial as JSON when it rests in its bridge (resume.c), else
+ * NULL. */
+json_t *dial_snapshot(call *c);
+/* Rebuilds c->dial from dial_snapshot()'s JSON (its timeLimit running
+ * again); -1 when it does not make sense. */
+int dial_restore(call *c, json_t *j);
+
+/* resume.c: snapshots of resting calls in fc:live (bus-protocol.md §9). */
+/* Writes, refreshes or drops c's snapshot after its state changed. */
+void resume_save(call *c);
+/* An event for root, whose owner died, reached this instance, which now
+ * owns it: rebuilds the call from its snapshot when there is one and hands
+ * the event on (then(id, root, type, ev, c), c NULL when not resumable). */
+typedef void (*resume_then)(const char *id, const char *root, const char *type, json_t *ev,
+                            call *c);
+void resume_take(const char *id, const char *root, const char *type, json_t *ev,
+                 resume_then then);
+
 /* relay.c: dialog.request / dialog.response / dialog.notify for c's legs
  * (REFER goes to transfer.c, outbound REFER's news to refer.c). */
 void relay_on_event(call *c, const char *type, json_t *ev);

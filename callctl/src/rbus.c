@@ -44,9 +44,14 @@ static void deliver_entries(redisReply *entries, int inbox)
 		int found = 0;
 		for (size_t k = 0; f->type == REDIS_REPLY_ARRAY && k + 1 < f->elements; k += 2) {
 			if (strcmp(f->element[k]->str, "j") == 0) {
-				if (inbox)
+				if (inbox) {
+					/* Gone from the inbox once read: what stays
+					 * there was never handled (rescue_inboxes). */
 					rbus_cmd(NULL, NULL, "XACK fc:inbox:%s callctl %s",
 					         cfg->instance, id);
+					rbus_cmd(NULL, NULL, "XDEL fc:inbox:%s %s", cfg->instance,
+					         id);
+				}
 				on_event(inbox ? "" : id, f->element[k + 1]->str,
 				         f->element[k + 1]->len);
 				found = 1;
@@ -128,6 +133,9 @@ static void on_connect(const redisAsyncContext *c, int status)
 		cmd_ready = 1;
 		LOGI("connected to Redis %s:%d", cfg->redis_host, cfg->redis_port);
 	} else if (c == blk) {
+		/* Alive (§9) before the first event is read: the timer only
+		 * refreshes it a second later. */
+		redisAsyncCommand(blk, NULL, NULL, "SET fc:cc:%s 1 EX 5", cfg->instance);
 		/* The group starts at 0 so events queued before any callctl ran
 		 * are handled; BUSYGROUP is the normal case. */
 		redisAsyncCommand(blk, NULL, NULL, "XGROUP CREATE fc:inbox:%s callctl 0 MKSTREAM",
@@ -212,6 +220,58 @@ static void consumers_cb(redisAsyncContext *c, void *r, void *priv)
 	}
 }
 
+/* Events forwarded to an instance that died before reading them go back
+ * to fc:events, where a live instance takes them (bus-protocol.md §9): an
+ * inbox whose owner's liveness key has expired is moved and deleted in one
+ * script, so only one instance moves it. */
+#define LUA_RESCUE                                                                                 \
+	"if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end "                                 \
+	"local e = redis.call('XRANGE', KEYS[1], '-', '+') "                                       \
+	"for _, x in ipairs(e) do "                                                                \
+	"  redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', unpack(x[2])) end "           \
+	"redis.call('DEL', KEYS[1]) return #e"
+
+static char scan_cursor[32] = "0";
+
+static void rescued_cb(redisAsyncContext *c, void *r, void *priv)
+{
+	(void)c;
+	redisReply *reply = r;
+	char *key = priv;
+	if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer > 0)
+		LOGI("%lld event(s) forwarded to a dead instance (%s) handed back to fc:events",
+		     reply->integer, key);
+	free(key);
+}
+
+static void scan_cb(redisAsyncContext *c, void *r, void *priv)
+{
+	(void)c;
+	(void)priv;
+	redisReply *reply = r;
+	if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+	    reply->element[0]->type != REDIS_REPLY_STRING)
+		return;
+	snprintf(scan_cursor, sizeof scan_cursor, "%s", reply->element[0]->str);
+	redisReply *keys = reply->element[1];
+	for (size_t i = 0; keys->type == REDIS_REPLY_ARRAY && i < keys->elements; i++) {
+		const char *k = keys->element[i]->str;
+		if (!k || strncmp(k, "fc:inbox:", 9) || !strcmp(k + 9, cfg->instance))
+			continue;
+		char cc[300];
+		snprintf(cc, sizeof cc, "fc:cc:%s", k + 9);
+		char *key = strdup(k);
+		const char *argv[] = {"EVAL", LUA_RESCUE, "3", k, cc, "fc:events"};
+		if (!key || rbus_cmdargv(rescued_cb, key, 6, argv, NULL) < 0)
+			free(key);
+	}
+}
+
+static void rescue_inboxes(void)
+{
+	rbus_cmd(scan_cb, NULL, "SCAN %s MATCH fc:inbox:* COUNT 200", scan_cursor);
+}
+
 static void on_timer(uv_timer_t *t)
 {
 	(void)t;
@@ -244,6 +304,8 @@ static void on_timer(uv_timer_t *t)
 	n_touch = 0;
 	rbus_cmd(autoclaim_cb, NULL, "XAUTOCLAIM fc:events callctl %s 5000 0-0 COUNT 64",
 	         cfg->instance);
+	if (ticks % 2 == 0)
+		rescue_inboxes();
 	if (++ticks % 60 == 0)
 		rbus_cmd(consumers_cb, NULL, "XINFO CONSUMERS fc:events callctl");
 }

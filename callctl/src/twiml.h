@@ -438,6 +438,9 @@ typedef struct twiml_doc {
 	twiml_warning *warnings; /* at most TWIML_MAX_WARNINGS */
 	size_t n_warnings;
 	size_t n_warnings_dropped;
+	char *src; /* the document as parsed (NUL-terminated): a call's snapshot
+	              keeps it so that another instance can go on with it */
+	size_t src_len;
 } twiml_doc;
 
 /* Parses a TwiML document of len bytes (need not be NUL-terminated).

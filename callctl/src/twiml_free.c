@@ -179,5 +179,6 @@ void twiml_free(twiml_doc *d)
 		tw_verb_clear(&d->verbs[i]);
 	tw_free(d->verbs);
 	tw_free(d->warnings);
+	tw_free(d->src);
 	tw_free(d);
 }

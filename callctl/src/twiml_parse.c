@@ -394,10 +394,17 @@ twiml_doc *twiml_parse(const char *xml, size_t len, twiml_error *err)
 	for (int i = 0; i < p.depth; i++)
 		tw_buf_free(&p.st[i].text);
 	XML_ParserFree(p.xp);
+	if (!p.failed && !(p.doc->src = tw_malloc(len + 1))) {
+		fail_early(&p.err, TW_OOM, "out of memory");
+		p.failed = 1;
+	}
 	if (p.failed) {
 		*err = p.err;
 		twiml_free(p.doc);
 		return NULL;
 	}
+	memcpy(p.doc->src, xml, len);
+	p.doc->src[len] = 0;
+	p.doc->src_len = len;
 	return p.doc;
 }

@@ -413,6 +413,17 @@ class Stack:
         return "redis://%s:%d" % (LOOPBACK, self.redis_port)
 
     @property
+    def ctl_socket(self):
+        """Kamailio's ctl socket (kamcmd -s unix:<it>), short enough for a Unix socket."""
+        return "/tmp/fc-ctl-%d-%d" % (os.getpid(), self.sip_port)
+
+    def kamcmd(self, *args):
+        """Runs kamcmd against this stack's proxy; returns (rc, output)."""
+        r = subprocess.run(["kamcmd", "-s", "unix:" + self.ctl_socket] + list(args),
+                           capture_output=True, text=True, timeout=10)
+        return r.returncode, r.stdout + r.stderr
+
+    @property
     def sip_target(self):
         return "%s:%d" % (LOOPBACK, self.sip_port)
 
@@ -441,6 +452,7 @@ class Stack:
             "FULCRUM_SIP_PORT": str(self.sip_port),
             "FULCRUM_PROXY_ID": self.proxy_id,
             "FULCRUM_RUN_DIR": os.path.join(self.logdir, "run-%d-%d" % (os.getpid(), self.sip_port)),
+            "FULCRUM_CTL_SOCKET": self.ctl_socket,
             "FULCRUM_MODULE": MODULE,
             "FULCRUM_SIP_CHILDREN": "2",
             "FULCRUM_KAMAILIO_SHM": "64",

@@ -5,7 +5,8 @@ created over REST, ringing or queued."""
 import time
 import unittest
 
-from harness import TWIML_BUSY, XML_DECL, FulcrumTestCase, SippUas, wait_until
+from harness import (TWIML_BUSY, XML_DECL, DialTestCase, FulcrumTestCase, SippUas, dial_twiml,
+                     sip_noun, wait_until)
 
 
 class CrashTest(FulcrumTestCase):
@@ -78,3 +79,83 @@ class CrashTest(FulcrumTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CrashBridgeTest(DialTestCase):
+    """Issue 6: the callctl running two bridged <Dial> calls dies (SIGKILL).
+    The calls go on; another instance rebuilds each from its snapshot in
+    fc:live when the next event comes and finishes it as the owner would:
+    the first caller hangs up ~2 s after the kill (its event is forwarded to
+    the dead owner, whose inbox is handed back to fc:events once its
+    liveness key expires), the second callee ~10 s after (taken over at
+    once). BYEs reach the other sides, the Dial action is requested once,
+    its TwiML runs, records complete, and every status callback arrives
+    exactly once, SequenceNumbers going on from the dead owner's."""
+    shared_stack = False
+
+    def test_callctl_killed_bridged_calls_go_on(self):
+        st = self.new_stack("crashbr")
+        app = self.new_app(auth_token=st.auth_token)
+        cb, lcb, act = self.path("status"), self.path("legstatus"), self.path("action")
+        app.route(act, XML_DECL + "<Response><Hangup/></Response>")
+        app.route(cb, "")
+        app.route(lcb, "")
+        b1 = self.uas("uas_answer", ring_ms=0, bye_ms=0, timeout=60)
+        b2 = self.uas("uas_answer", ring_ms=0, bye_ms=14000, timeout=60)
+        calls = []
+        for i, (b, call_ms) in enumerate(((b1, 2500), (b2, 0))):
+            num, p = self.number(), self.path("voice%d" % i)
+            noun = sip_noun(b.uri(), statusCallback=app.url(lcb),
+                            statusCallbackEvent="initiated ringing answered completed")
+            app.route(p, dial_twiml(noun, action=app.url(act)))
+            st.create_number(num, app.url(p), StatusCallback=app.url(cb))
+            a = self.caller(num, stack=st, call_ms=call_ms, timeout=60)
+            calls.append((a, b, p))
+        sids = []
+        for a, b, p in calls:
+            self.assertTrue(b.wait_request("ACK", 1, 10), b.snapshot().summary())
+            sids.append(app.wait_requests(p, 1)[0].params["CallSid"])
+        # Leg callbacks initiated, ringing, answered of both calls arrived;
+        # each call's snapshot is in fc:live.
+        self.assertTrue(wait_until(lambda: len(app.requests(lcb)) >= 6, 10), app.requests(lcb))
+        self.assertTrue(wait_until(lambda: all(st.redis("HGET", "fc:live:" + s, "snap") for s in sids), 5),
+                        [st.redis("HGETALL", "fc:live:" + s) for s in sids])
+        st.kill_callctl()
+        st.start_callctl()
+
+        for a, b, _ in calls:
+            ra, rb = a.wait(), b.wait()
+            self.assertEqual(ra.rc, 0, ra.summary())
+            self.assertEqual(rb.rc, 0, rb.summary())
+        self.assertEqual(len(calls[0][1].wait().recv_requests("BYE")), 1, "callee 1 got the BYE")
+        self.assertEqual(len(calls[1][0].wait().recv_requests("BYE")), 1, "caller 2 got the BYE")
+        for s in sids:
+            self.assertEqual(st.wait_call_status(s, ("completed",), 10)[1]["status"], "completed")
+            kids = []
+            wait_until(lambda: kids.__setitem__(slice(None), st.rest(
+                "GET", "Calls.json", {"ParentCallSid": s})[1]["calls"]) or
+                kids and kids[0]["status"] == "completed", 10, 0.2)
+            self.assertEqual([k["status"] for k in kids], ["completed"], kids)
+            self.assertGreaterEqual(int(kids[0]["duration"]), 2, kids)
+        time.sleep(2)
+        acts = app.requests(act)
+        self.assertEqual(sorted(r.params["CallSid"] for r in acts), sorted(sids), acts)
+        for r in acts:
+            self.assertEqual(r.params["DialCallStatus"], "completed", r.params)
+            self.assertSignature(r)
+        parent = app.requests(cb)
+        self.assertEqual(sorted((r.params["CallSid"], r.params["CallStatus"]) for r in parent),
+                         sorted((s, "completed") for s in sids), parent)
+        legs = {}
+        for r in app.requests(lcb):
+            legs.setdefault(r.params["CallSid"], []).append(
+                (int(r.params["SequenceNumber"]), r.params["CallStatus"]))
+        self.assertEqual(len(legs), 2, legs)
+        for seq in legs.values():
+            self.assertEqual(sorted(seq), [(0, "initiated"), (1, "ringing"), (2, "in-progress"),
+                                           (3, "completed")], legs)
+        self.assertTrue(wait_until(lambda: not st.redis_keys("fc:live:*"), 5),
+                        st.redis_keys("fc:live:*"))
+        self.assertFalse(st.redis_keys("fc:inbox:*") and
+                         any(st.redis("XLEN", k) != "0" for k in st.redis_keys("fc:inbox:*")),
+                         "events left in an inbox")

@@ -1,0 +1,70 @@
+"""Issue 6: draining a proxy (`kamcmd fulcrum.drain`, what the proxy
+container runs on SIGTERM). While it drains, new INVITEs and OPTIONS probes
+get 503, the proxy leaves fc:proxies (edges and callctl stop choosing it)
+with its heartbeat still up and saying so, and a call in progress goes on
+to its end; `fulcrum.drain 0` takes calls again."""
+import json
+import time
+import unittest
+
+from harness import DialTestCase, dial_twiml, sip_noun, sip_options, wait_until
+
+
+class DrainTest(DialTestCase):
+    shared_stack = False
+
+    def _status(self, st):
+        rc, out = st.kamcmd("fulcrum.status")
+        self.assertEqual(rc, 0, out)
+        return out
+
+    def test_drain_refuses_new_calls_keeps_the_call_up(self):
+        st = self.new_stack("drain")
+        app = self.new_app(auth_token=st.auth_token)
+        b = self.uas("uas_answer", ring_ms=0, bye_ms=0, timeout=60)
+        num, p = self.number(), self.path()
+        app.route(p, dial_twiml(sip_noun(b.uri())))
+        st.create_number(num, app.url(p))
+        self.assertIn("draining: 0", self._status(st))
+        self.assertEqual(sip_options(st.sip_port, 2), 200)
+
+        a = self.caller(num, stack=st, call_ms=6000, timeout=60)
+        self.assertTrue(b.wait_request("ACK", 1, 10), b.snapshot().summary())
+        sid = app.wait_requests(p, 1)[0].params["CallSid"]
+
+        rc, out = st.kamcmd("fulcrum.drain")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("draining: 1", self._status(st))
+        self.assertRegex(self._status(st), r"legs: [1-9]")
+        # Probes and new calls are refused; the heartbeat says why.
+        self.assertEqual(sip_options(st.sip_port, 2), 503)
+        res = self.sipp("uac_invite", stack=st, ruri_user=num)
+        self.assertFinal(res, 503)
+        self.assertTrue(wait_until(lambda: st.redis("ZSCORE", "fc:proxies", st.proxy_id) == "", 3),
+                        st.redis("ZRANGE", "fc:proxies", "0", "-1"))
+        hb = json.loads(st.redis("GET", "fc:proxy:" + st.proxy_id))
+        self.assertTrue(hb["draining"], hb)
+        # A REST-created call finds no proxy to go out on.
+        code, body = st.rest("POST", "Calls.json", {"To": b.uri(), "From": "+14155550100",
+                                                    "Twiml": "<Response/>"})
+        self.assertEqual(code, 201, body)
+        self.assertEqual(st.wait_call_status(body["sid"], ("failed",), 10)[1]["status"], "failed")
+
+        # The call in progress goes on until the caller hangs up.
+        self.assertEqual(st.call_record(sid)[1]["status"], "in-progress")
+        r = a.wait()
+        self.assertEqual(r.rc, 0, r.summary())
+        self.assertEqual(st.wait_call_status(sid, ("completed",), 10)[1]["status"], "completed")
+        self.assertTrue(b.wait_request("BYE", 1, 10), b.snapshot().summary())
+        self.assertTrue(wait_until(lambda: "legs: 0" in self._status(st), 5), self._status(st))
+
+        # Undrained: back in the index, probes and calls answered.
+        rc, out = st.kamcmd("fulcrum.drain", "0")
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(sip_options(st.sip_port, 2), 200)
+        self.assertTrue(wait_until(lambda: st.redis("ZSCORE", "fc:proxies", st.proxy_id) != "", 3))
+        self.assertFalse(json.loads(st.redis("GET", "fc:proxy:" + st.proxy_id))["draining"])
+
+
+if __name__ == "__main__":
+    unittest.main()
