@@ -83,6 +83,8 @@ edge_count() { edge_list | wc -w; }
 proxy_id() { echo "$1:5060"; }
 proxy_cid() { echo "${1%%:*}"; }
 
+# proxy_legs ID: legs the proxy reports in its heartbeat (fc:proxy:{id}).
+proxy_legs() { rc GET "fc:proxy:$1" | q get legs; }
 # legproxy SID...: "sid proxy" from the first bus event of each leg.
 legproxy() { rc XRANGE fc:events - + | q legproxy "$@"; }
 
@@ -254,6 +256,21 @@ uas_sip() {
 	q sip "$logs/peer-$1-messages.log" "$2" "$3"
 }
 uas_count() { uas_sip "$@" | grep -c .; }
+# peer_uac_start NAME PORT ADDR USER [sipp args]: callers in the peer container
+# sent straight to the proxy at ADDR:5060 (peer-uac.sh, sipp/uac_talk.xml).
+peer_uac_start() { docker exec -d "$(peer)" bash /app/peer-uac.sh "$1" "$2" "$3:5060" "${@:4}"; }
+# peer_uac_hangup NAME PORT: each of its calls hangs up.
+peer_uac_hangup() {
+	local c p
+	p=$(peer)
+	uas_fetch "$1"
+	for c in $(q callids "$logs/peer-$1-messages.log"); do
+		docker exec "$p" python3 /app/sipcheck.py poke "$(cip "$p")" "$2" "$c"
+	done
+}
+# peer_rc NAME: exit status of a peer sipp that has ended ("" while it runs).
+peer_rc() { docker exec "$(peer)" cat "/tmp/peer/$1.rc" 2>/dev/null; }
+peer_done() { [ -n "$(peer_rc "$1")" ]; }
 # peer_check ARGS: tests/compose/sipcheck.py inside the peer container.
 peer_check() { docker exec "$(peer)" python3 /app/sipcheck.py "$@"; }
 
@@ -271,3 +288,10 @@ edge_lists_all() {
 	[ "$(edge_count)" -eq "$(ids proxy | wc -l)" ] || return 1
 	for c in $(ids proxy); do edge_has "$(cip "$c")" || return 1; done
 }
+
+# ---------------------------------------------------------------- small predicates for wait_until
+elapsed_ge() { awk -v a="$1" -v b="$EPOCHREALTIME" -v n="$2" 'BEGIN{exit !(b - a >= n)}'; }
+uas_acked() { [ "$(uas_count "$1" received ACK)" -ge "$2" ]; }
+uas_byes() { [ "$(uas_count "$1" received BYE)" -ge "$2" ]; }
+hooks_seen() { [ -n "$(hooks "$@")" ]; }
+elapsed_lt() { awk -v a="$1" -v b="$EPOCHREALTIME" -v n="$2" 'BEGIN{exit !(b - a < n)}'; }

@@ -17,6 +17,7 @@ Owns: parsing of REST JSON, the webhook log, sipp message logs and bus events.
 """
 import json
 import re
+import signal
 import sys
 
 
@@ -133,4 +134,5 @@ def main(argv):
         sys.exit("q.py: unknown command " + cmd)
 
 
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 main(sys.argv)

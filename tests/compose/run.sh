@@ -23,7 +23,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 logs=${FULCRUM_COMPOSE_LOGS:-$top/build/compose-test}
 mkdir -p "$logs"
-rm -f "$logs"/*.log "$logs"/*.json
+rm -rf "$logs"/*.log "$logs"/*.json "$logs"/*.time "$logs/peer"
 t_start=$SECONDS
 
 finish() {
@@ -98,6 +98,9 @@ fi
 teardown() {
 	trap - EXIT INT TERM
 	callers_kill
+	local p
+	p=$(one peer)
+	[ -n "$p" ] && docker cp "$p:/tmp/peer" "$logs/" >/dev/null 2>&1
 	dc ps >"$logs/ps.log" 2>&1
 	dc logs --no-color --timestamps >"$logs/compose.log" 2>&1
 	if [ "${FULCRUM_COMPOSE_KEEP:-0}" = 1 ]; then

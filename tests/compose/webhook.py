@@ -7,6 +7,8 @@ receives, which the tests count.
   /voice/dial/<port>   <Response><Dial><Sip statusCallback=/status/child
                        statusCallbackEvent="initiated ringing answered completed">
                        sip:callee@peer:<port></Sip></Dial></Response>
+  ?sleep=S on a voice path: the answer comes S seconds late (a callctl can
+                       be killed while it waits for it)
   /status/<name>       status callbacks (number's StatusCallback, Dial nouns): 204
   /log                 GET: every request above so far, as a JSON list of
                        {t, method, path, CallSid, CallStatus, SequenceNumber,
@@ -71,6 +73,9 @@ class H(http.server.BaseHTTPRequestHandler):
         if path.startswith("/status/"):
             return self._send(204)
         doc = twiml(path)
+        delay = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("sleep", ["0"])[0]
+        if delay.replace(".", "", 1).isdigit():
+            time.sleep(min(float(delay), 30))
         if doc is None:
             return self._send(404, b"no such app")
         return self._send(200, doc.encode(), "application/xml")

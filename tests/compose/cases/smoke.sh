@@ -2,7 +2,8 @@
 # edge lists every proxy, REST answers through the api service, SIP OPTIONS
 # and an INVITE to an unknown number go edge → proxy → bus → callctl and back.
 # Also creates the numbers the other cases call:
-#   +14155550100 → <Hangup/>   +1415555017N → <Dial> to sip:callee@peer:507N
+#   +14155550100 → <Hangup/>   +14155550101 → <Hangup/> answered 4 s late
+#   +1415555017N → <Dial> to sip:callee@peer:507N, StatusCallback /status/parent
 case_smoke() {
 	local s=$SECONDS n c bad final code
 	wait_until 120 all_healthy
@@ -22,6 +23,8 @@ case_smoke() {
 	verdict $([ "$code" = 200 ]; echo $?) "GET /health via api: $code"
 	code=$(create_number +14155550100 /voice/hangup)
 	bad=""
+	c=$(create_number +14155550101 "/voice/hangup?sleep=4")
+	[ "$c" = 201 ] || bad+=" +14155550101:$c"
 	for n in 0 1 2 3; do
 		c=$(create_number "+1415555017$n" "/voice/dial/507$n" -d StatusCallback=http://webhook:8000/status/parent)
 		[ "$c" = 201 ] || bad+=" +1415555017$n:$c"

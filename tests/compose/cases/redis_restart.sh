@@ -1,0 +1,73 @@
+# Case "redis_restart" (issue 6 f): `docker restart` of Redis with a bridged
+# call up. Everything reconnects by itself: REST answers, every proxy is back
+# on the bus and on the edge's list, a new call works end to end; records
+# written before the restart are still there (AOF volume); the bridged call
+# that was up across the restart still hangs up properly (BYE to the callee,
+# records completed, callbacks once).
+case_redis_restart() {
+	local t0 tr s rc st bad i old=() n
+	mapfile -t old < <(hooks path=/voice/hangup To=+14155550100 | head -n 5)
+	uas_start rr 5073 -timeout 150s
+	t0=$(now)
+	caller_start rr +14155550173 120 -m 1
+	if ! wait_until 20 uas_acked rr 1; then
+		ko "redis restart: bridged call up (see $logs/rr-*.log)"
+		caller_wait rr 1
+		uas_stop rr
+		return
+	fi
+	s=$(hooks --since "$t0" path=/voice/dial/5073 | head -n 1)
+	sleep 1 # the AOF is written every second
+	tr=$(now)
+	docker restart "$(one redis)" >/dev/null
+	timing "redis restart $(since "$tr") s"
+	wait_until 30 rest_sees "${old[0]:-none}"
+	rc=$?
+	timing "REST answers from the store again $(since "$tr") s after the restart began"
+	verdict $rc "REST works again after the Redis restart ($(since "$tr") s)"
+	wait_until 30 all_proxies_on_bus "$tr"
+	rc=$?
+	verdict $([ $rc -eq 0 ] && edge_lists_all; echo $?) \
+		"every proxy heartbeating on the bus again ($(rc ZCARD fc:proxies) in fc:proxies) and on the edge's list $(since "$tr") s after the restart"
+	wait_until 30 all_healthy
+	n=0
+	for i in 1 2 3; do
+		n=$i
+		caller_run "rr-new$i" tests/e2e/sipp/uac_call.xml +14155550100 -m 1 -set call_ms 0 && break
+		n=-1
+		sleep 5
+	done
+	verdict $([ "$n" -gt 0 ]; echo $?) "a call after the restart answered and ended (attempt $n of 3, $(since "$tr") s after the restart)"
+	bad=""
+	for i in "${old[@]}"; do
+		st=$(call_status "$i")
+		[ "$st" = completed ] || bad+=" $i:${st:-missing}"
+	done
+	verdict $([ ${#old[@]} -gt 0 ] && [ -z "$bad" ]; echo $?) "${#old[@]} records from before the restart still there, completed${bad:+; not:$bad}"
+	st=$(call_status "$s")
+	verdict $([ "$st" = in-progress ] && [ "$(uas_count rr received BYE)" -eq 0 ]; echo $?) \
+		"bridged call up across the restart (record $st)"
+	caller_hangup rr
+	caller_wait rr 20
+	rc=$?
+	wait_until 10 uas_byes rr 1
+	verdict $([ $rc -eq 0 ] && [ -n "$(caller_sip rr sent BYE)" ] && [ "$(uas_count rr received BYE)" -eq 1 ]; echo $?) \
+		"caller hung up after the restart (sipp exit $rc, BYE sent: $(caller_sip rr sent BYE | grep -c .)): BYE reached the callee ($(uas_count rr received BYE))"
+	wait_until 15 calls_final "$s"
+	bad=$(calls_status_is completed "$s")
+	verdict $? "records of the call across the restart: parent and child completed${bad:+; not:$bad}"
+	wait_until 10 callbacks_once "$s" >/dev/null
+	sleep 3
+	bad=$(callbacks_once "$s")
+	verdict $? "its status callbacks exactly once${bad:+:$bad}"
+	uas_stop rr
+}
+rest_sees() { [ "$(call_status "$1")" = completed ]; }
+# all_proxies_on_bus EPOCH: every running proxy has sent a heartbeat since EPOCH.
+all_proxies_on_bus() {
+	local c sc ms=${1%.*}000
+	for c in $(ids proxy); do
+		sc=$(rc ZSCORE fc:proxies "$(proxy_id "$c")")
+		[ -n "$sc" ] && [ "${sc%.*}" -ge "$ms" ] || return 1
+	done
+}
