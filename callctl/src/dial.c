@@ -866,11 +866,6 @@ void dial_start(call *c, const struct twiml_dial *td)
 
 /* ---- snapshot (resume.c) -------------------------------------------------- */
 
-static json_t *jstr_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 /* A Dial resting in its bridge: the winner answered and bridged, every
  * other leg over, nothing about to change by itself. */
 static int resting(call *c, dial *d)
@@ -896,29 +891,17 @@ json_t *dial_snapshot(call *c)
 	    "{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:o,s:o,s:i,s:i,s:O,s:o,s:o}", "sid", w->sid, "to", w->to,
 	    "from", w->from, "sip_call_id", w->sip_call_id, "number", w->t.number, "start_ms",
 	    (json_int_t)w->start_ms, "answer_ms", (json_int_t)w->answer_ms, "sc_url",
-	    jstr_or_null(w->sc_url), "sc_method", jstr_or_null(w->sc_method), "sc_events",
+	    jsnap_str(w->sc_url), "sc_method", jsnap_str(w->sc_method), "sc_events",
 	    (int)w->sc_events, "sc_seq", w->sc_seq, "ok_hdrs",
-	    w->ok_hdrs ? w->ok_hdrs : json_null(), "sdp", jstr_or_null(w->sdp), "our_sdp",
-	    jstr_or_null(w->our_sdp));
+	    w->ok_hdrs ? w->ok_hdrs : json_null(), "sdp", jsnap_str(w->sdp), "our_sdp",
+	    jsnap_str(w->our_sdp));
 	return json_pack("{s:o,s:i,s:i,s:i,s:i,s:o,s:o,s:s,s:s,s:o,s:o,s:I}", "leg", leg,
 	                 "sequential", d->sequential, "answer_on_bridge", d->answer_on_bridge,
 	                 "timeout_s", d->timeout_s, "time_limit_s", d->time_limit_s, "action",
-	                 jstr_or_null(d->action), "method", jstr_or_null(d->method), "from_hdr",
+	                 jsnap_str(d->action), "method", jsnap_str(d->method), "from_hdr",
 	                 d->from_hdr, "from_param", d->from_param, "refer_url",
-	                 jstr_or_null(d->refer_url), "refer_method", jstr_or_null(d->refer_method),
+	                 jsnap_str(d->refer_url), "refer_method", jsnap_str(d->refer_method),
 	                 "limit_at", (json_int_t)(w->answer_ms + (int64_t)d->time_limit_s * 1000));
-}
-
-static char *jdup(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? strdup(s) : NULL;
-}
-
-static void jcopy(char *dst, size_t n, json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	snprintf(dst, n, "%s", s ? s : "");
 }
 
 int dial_restore(call *c, json_t *j)
@@ -937,31 +920,31 @@ int dial_restore(call *c, json_t *j)
 	d->answer_on_bridge = (int)json_integer_value(json_object_get(j, "answer_on_bridge"));
 	d->timeout_s = (int)json_integer_value(json_object_get(j, "timeout_s"));
 	d->time_limit_s = (int)json_integer_value(json_object_get(j, "time_limit_s"));
-	d->action = jdup(j, "action");
-	d->method = jdup(j, "method");
-	d->refer_url = jdup(j, "refer_url");
-	d->refer_method = jdup(j, "refer_method");
-	jcopy(d->from_hdr, sizeof d->from_hdr, j, "from_hdr");
-	jcopy(d->from_param, sizeof d->from_param, j, "from_param");
+	d->action = jsnap_dup(j, "action");
+	d->method = jsnap_dup(j, "method");
+	d->refer_url = jsnap_dup(j, "refer_url");
+	d->refer_method = jsnap_dup(j, "refer_method");
+	jsnap_copy(d->from_hdr, sizeof d->from_hdr, j, "from_hdr");
+	jsnap_copy(d->from_param, sizeof d->from_param, j, "from_param");
 	dleg *l = &d->legs[0];
 	snprintf(l->sid, sizeof l->sid, "%s", sid);
 	l->valid = 1;
 	l->state = L_ANSWERED;
 	l->code = 200;
-	jcopy(l->to, sizeof l->to, lj, "to");
-	jcopy(l->from, sizeof l->from, lj, "from");
-	jcopy(l->sip_call_id, sizeof l->sip_call_id, lj, "sip_call_id");
-	jcopy(l->t.number, sizeof l->t.number, lj, "number");
+	jsnap_copy(l->to, sizeof l->to, lj, "to");
+	jsnap_copy(l->from, sizeof l->from, lj, "from");
+	jsnap_copy(l->sip_call_id, sizeof l->sip_call_id, lj, "sip_call_id");
+	jsnap_copy(l->t.number, sizeof l->t.number, lj, "number");
 	l->start_ms = json_integer_value(json_object_get(lj, "start_ms"));
 	l->answer_ms = json_integer_value(json_object_get(lj, "answer_ms"));
-	l->sc_url = jdup(lj, "sc_url");
-	l->sc_method = jdup(lj, "sc_method");
+	l->sc_url = jsnap_dup(lj, "sc_url");
+	l->sc_method = jsnap_dup(lj, "sc_method");
 	l->sc_events = (unsigned)json_integer_value(json_object_get(lj, "sc_events"));
 	l->sc_seq = (int)json_integer_value(json_object_get(lj, "sc_seq"));
 	json_t *h = json_object_get(lj, "ok_hdrs");
 	l->ok_hdrs = json_is_array(h) ? json_incref(h) : NULL;
-	l->sdp = jdup(lj, "sdp");
-	l->our_sdp = jdup(lj, "our_sdp");
+	l->sdp = jsnap_dup(lj, "sdp");
+	l->our_sdp = jsnap_dup(lj, "our_sdp");
 	dial_free(c);
 	c->dial = d;
 	int64_t left = json_integer_value(json_object_get(j, "limit_at")) - now_ms();

@@ -112,6 +112,11 @@ typedef void (*resume_then)(const char *id, const char *root, const char *type, 
                             call *c);
 void resume_take(const char *id, const char *root, const char *type, json_t *ev,
                  resume_then then);
+/* Snapshot JSON helpers: s or null; a strdup of o[k] (NULL when it is no
+ * string); o[k] copied into dst[n] ("" when it is no string). */
+json_t *jsnap_str(const char *s);
+char *jsnap_dup(json_t *o, const char *k);
+void jsnap_copy(char *dst, size_t n, json_t *o, const char *k);
 
 /* relay.c: dialog.request / dialog.response / dialog.notify for c's legs
  * (REFER goes to transfer.c, outbound REFER's news to refer.c). */
@@ -182,6 +187,12 @@ int outbound_update(call *c, json_t *ev);
 /* Hangs up the dialled leg (CANCEL) when it was dialled. */
 void outbound_hangup(call *c);
 void outbound_free(call *c);
+/* A created call's part of a snapshot (resume.c): 0 with *limit_at = its
+ * TimeLimit deadline (0 when c was not created over REST), -1 while it is
+ * not answered yet. */
+int outbound_snapshot(call *c, int64_t *limit_at);
+/* Rebuilds an answered created call's TimeLimit (limit_at 0: nothing). */
+int outbound_restore(call *c, int64_t limit_at);
 /* Routes an event of tree root like one read from fc:events (owner
  * forwarding, takeover, or the answers of a call that has ended). */
 void eng_route(const char *id, const char *root, const char *type, json_t *ev);

@@ -466,3 +466,35 @@ int outbound_update(call *c, json_t *ev)
 	}
 	return 1;
 }
+
+/* ---- snapshot (resume.c) -------------------------------------------------- */
+
+int outbound_snapshot(call *c, int64_t *limit_at)
+{
+	outcall *o = c->out;
+	if (!o) {
+		*limit_at = 0;
+		return 0;
+	}
+	if (o->phase != O_UP)
+		return -1; /* not resting */
+	*limit_at = c->answer_ms + (int64_t)o->time_limit_s * 1000;
+	return 0;
+}
+
+int outbound_restore(call *c, int64_t limit_at)
+{
+	if (!limit_at)
+		return 0;
+	outcall *o = calloc(1, sizeof *o);
+	if (!o)
+		return -1;
+	o->phase = O_UP;
+	o->dialed = 1;
+	o->time_limit_s = (int)((limit_at - c->answer_ms) / 1000);
+	outbound_free(c);
+	c->out = o;
+	int64_t left = limit_at - now_ms();
+	uv_timer_start(&c->out_timer, time_limit, (uint64_t)(left > 0 ? left : 0), 0);
+	return 0;
+}

@@ -25,7 +25,7 @@
 	"if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end "                    \
 	"redis.call('HSET', KEYS[1], 'snap', ARGV[2]) return 1"
 
-static json_t *jstr(const char *s)
+json_t *jsnap_str(const char *s)
 {
 	return s ? json_string(s) : json_null();
 }
@@ -33,35 +33,36 @@ static json_t *jstr(const char *s)
 static int resting(call *c)
 {
 	return !c->dead && !c->ending && c->answered && !c->answering && !c->wh &&
-	       !c->timer_active && !c->xfer && !c->refer && !c->rep && !c->was && !c->out &&
-	       !c->pdial && !c->event_id[0];
+	       !c->timer_active && !c->xfer && !c->refer && !c->rep && !c->was && !c->pdial &&
+	       !c->event_id[0];
 }
 
 static json_t *snapshot(call *c)
 {
-	json_t *dial = resting(c) ? dial_snapshot(c) : NULL;
+	int64_t out_limit;
+	json_t *dial = resting(c) && !outbound_snapshot(c, &out_limit) ? dial_snapshot(c) : NULL;
 	if (!dial)
 		return NULL;
 	json_t *params = json_array();
 	for (size_t i = 0; params && i < c->params.n; i++)
 		json_array_append_new(params,
 		                      json_pack("[ss]", c->params.v[i].name, c->params.v[i].value));
-	json_t *s = json_pack("{s:i,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:i,s:i,s:i,s:i}", "v",
-	                      1, "leg", c->leg, "proxy", c->proxy, "params", params, "voice_url",
-	                      jstr(c->voice_url), "voice_method", jstr(c->voice_method),
-	                      "fallback_url", jstr(c->fallback_url), "fallback_method",
-	                      jstr(c->fallback_method), "doc_url", jstr(c->doc_url), "doc",
-	                      jstr(c->doc ? c->doc->src : NULL), "pc", (json_int_t)c->pc,
-	                      "in_fallback", c->in_fallback, "cmd_n", c->cmd_n, "media", c->media,
-	                      "sc_fired", c->sc_fired);
+	json_t *s = json_pack(
+	    "{s:i,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:i,s:i,s:i,s:i}", "v", 1, "leg", c->leg,
+	    "proxy", c->proxy, "params", params, "voice_url", jsnap_str(c->voice_url),
+	    "voice_method", jsnap_str(c->voice_method), "fallback_url", jsnap_str(c->fallback_url),
+	    "fallback_method", jsnap_str(c->fallback_method), "doc_url", jsnap_str(c->doc_url),
+	    "doc", jsnap_str(c->doc ? c->doc->src : NULL), "pc", (json_int_t)c->pc, "in_fallback",
+	    c->in_fallback, "cmd_n", c->cmd_n, "media", c->media, "sc_fired", c->sc_fired);
 	json_t *t = json_pack(
-	    "{s:I,s:I,s:o,s:o,s:o,s:o,s:i,s:i,s:s,s:s,s:s,s:o,s:o,s:s,s:i,s:i,s:i,s:o}", "start_ms",
-	    (json_int_t)c->start_ms, "answer_ms", (json_int_t)c->answer_ms, "a_sdp", jstr(c->a_sdp),
-	    "our_sdp", jstr(c->our_sdp), "sc_url", jstr(c->sc_url), "sc_method", jstr(c->sc_method),
-	    "sc_seq", c->sc_seq, "sip_leg", c->sip_leg, "bridged", c->bridged, "bridged_proxy",
-	    c->bridged_proxy, "btag", c->btag, "b_sdp", jstr(c->b_sdp), "b_our_sdp",
-	    jstr(c->b_our_sdp), "mtag", c->mtag, "mtag_n", c->mtag_n, "sc_events",
-	    (int)c->sc_events, "sip_code", c->sip_code, "dial", dial);
+	    "{s:I,s:I,s:o,s:o,s:o,s:o,s:i,s:i,s:s,s:s,s:s,s:o,s:o,s:s,s:i,s:i,s:i,s:o,s:I}",
+	    "start_ms", (json_int_t)c->start_ms, "answer_ms", (json_int_t)c->answer_ms, "a_sdp",
+	    jsnap_str(c->a_sdp), "our_sdp", jsnap_str(c->our_sdp), "sc_url", jsnap_str(c->sc_url),
+	    "sc_method", jsnap_str(c->sc_method), "sc_seq", c->sc_seq, "sip_leg", c->sip_leg,
+	    "bridged", c->bridged, "bridged_proxy", c->bridged_proxy, "btag", c->btag, "b_sdp",
+	    jsnap_str(c->b_sdp), "b_our_sdp", jsnap_str(c->b_our_sdp), "mtag", c->mtag, "mtag_n",
+	    c->mtag_n, "sc_events", (int)c->sc_events, "sip_code", c->sip_code, "dial", dial,
+	    "out_limit_at", (json_int_t)out_limit);
 	if (!s || !t || json_object_update(s, t) < 0) {
 		json_decref(s);
 		s = NULL;
@@ -96,13 +97,13 @@ void resume_save(call *c)
 
 /* ---- taking over ----------------------------------------------------------- */
 
-static char *jdup(json_t *o, const char *k)
+char *jsnap_dup(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
 	return s ? strdup(s) : NULL;
 }
 
-static void jcopy(char *dst, size_t n, json_t *o, const char *k)
+void jsnap_copy(char *dst, size_t n, json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
 	snprintf(dst, n, "%s", s ? s : "");
@@ -134,11 +135,11 @@ static call *restore(const char *root, json_t *s)
 		if (n && v)
 			form_add(&c->params, n, v);
 	}
-	c->voice_url = jdup(s, "voice_url");
-	c->voice_method = jdup(s, "voice_method");
-	c->fallback_url = jdup(s, "fallback_url");
-	c->fallback_method = jdup(s, "fallback_method");
-	c->doc_url = jdup(s, "doc_url");
+	c->voice_url = jsnap_dup(s, "voice_url");
+	c->voice_method = jsnap_dup(s, "voice_method");
+	c->fallback_url = jsnap_dup(s, "fallback_url");
+	c->fallback_method = jsnap_dup(s, "fallback_method");
+	c->doc_url = jsnap_dup(s, "doc_url");
 	const char *doc = json_string_value(json_object_get(s, "doc"));
 	if (doc && !(c->doc = twiml_parse(doc, strlen(doc), NULL)))
 		goto bad;
@@ -154,22 +155,23 @@ static call *restore(const char *root, json_t *s)
 	c->answered = 1;
 	c->start_ms = json_integer_value(json_object_get(s, "start_ms"));
 	c->answer_ms = json_integer_value(json_object_get(s, "answer_ms"));
-	c->a_sdp = jdup(s, "a_sdp");
-	c->our_sdp = jdup(s, "our_sdp");
-	c->sc_url = jdup(s, "sc_url");
-	c->sc_method = jdup(s, "sc_method");
+	c->a_sdp = jsnap_dup(s, "a_sdp");
+	c->our_sdp = jsnap_dup(s, "our_sdp");
+	c->sc_url = jsnap_dup(s, "sc_url");
+	c->sc_method = jsnap_dup(s, "sc_method");
 	c->sc_seq = jint(s, "sc_seq");
 	c->sip_leg = jint(s, "sip_leg");
-	jcopy(c->bridged, sizeof c->bridged, s, "bridged");
-	jcopy(c->bridged_proxy, sizeof c->bridged_proxy, s, "bridged_proxy");
-	jcopy(c->btag, sizeof c->btag, s, "btag");
-	c->b_sdp = jdup(s, "b_sdp");
-	c->b_our_sdp = jdup(s, "b_our_sdp");
-	jcopy(c->mtag, sizeof c->mtag, s, "mtag");
+	jsnap_copy(c->bridged, sizeof c->bridged, s, "bridged");
+	jsnap_copy(c->bridged_proxy, sizeof c->bridged_proxy, s, "bridged_proxy");
+	jsnap_copy(c->btag, sizeof c->btag, s, "btag");
+	c->b_sdp = jsnap_dup(s, "b_sdp");
+	c->b_our_sdp = jsnap_dup(s, "b_our_sdp");
+	jsnap_copy(c->mtag, sizeof c->mtag, s, "mtag");
 	c->mtag_n = jint(s, "mtag_n");
 	c->sc_events = (unsigned)json_integer_value(json_object_get(s, "sc_events"));
 	c->sip_code = jint(s, "sip_code");
-	if (!c->mtag[0] || !c->bridged[0] || dial_restore(c, json_object_get(s, "dial")) < 0)
+	if (!c->mtag[0] || !c->bridged[0] || dial_restore(c, json_object_get(s, "dial")) < 0 ||
+	    outbound_restore(c, json_integer_value(json_object_get(s, "out_limit_at"))) < 0)
 		goto bad;
 	return c;
 bad:
@@ -207,8 +209,7 @@ static void snap_cb(redisAsyncContext *rc, void *r, void *priv)
 	free(t);
 }
 
-void resume_take(const char *id, const char *root, const char *type, json_t *ev,
-                 resume_then then)
+void resume_take(const char *id, const char *root, const char *type, json_t *ev, resume_then then)
 {
 	take_ctx *t = calloc(1, sizeof *t);
 	if (!t)

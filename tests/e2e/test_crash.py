@@ -159,3 +159,41 @@ class CrashBridgeTest(DialTestCase):
         self.assertFalse(st.redis_keys("fc:inbox:*") and
                          any(st.redis("XLEN", k) != "0" for k in st.redis_keys("fc:inbox:*")),
                          "events left in an inbox")
+
+    def test_created_call_taken_over_then_hung_up_over_rest(self):
+        """A REST-created call whose inline <Dial> is bridged survives its
+        owner's death; Status=completed over REST then reaches the instance
+        that took it over: BYE to both callees, records completed, the
+        created call's callbacks (initiated ringing answered completed) once
+        each in order."""
+        st = self.new_stack("crashapi")
+        app = self.new_app(auth_token=st.auth_token)
+        cb = self.path("status")
+        app.route(cb, "")
+        a = self.uas("uas_answer", ring_ms=200, bye_ms=0, timeout=60)
+        b = self.uas("uas_answer", ring_ms=0, bye_ms=0, user="carol", timeout=60)
+        code, body = st.rest("POST", "Calls.json", {
+            "To": a.uri(), "From": "+14155550199", "Twiml": dial_twiml(sip_noun(b.uri())),
+            "StatusCallback": app.url(cb),
+            "StatusCallbackEvent": ["initiated", "ringing", "answered", "completed"]})
+        self.assertEqual(code, 201, body)
+        sid = body["sid"]
+        self.assertTrue(b.wait_request("ACK", 1, 10), b.snapshot().summary())
+        self.assertTrue(wait_until(lambda: st.redis("HGET", "fc:live:" + sid, "snap"), 5),
+                        st.redis("HGETALL", "fc:live:" + sid))
+        self.assertTrue(wait_until(lambda: len(app.requests(cb)) >= 3, 5), app.requests(cb))
+        st.kill_callctl()
+        st.start_callctl()
+        time.sleep(6)  # the dead owner's liveness key has expired
+        self.assertEqual(st.call_record(sid)[1]["status"], "in-progress")
+        code, upd = st.rest("POST", "Calls/%s.json" % sid, {"Status": "completed"})
+        self.assertEqual(code, 200, upd)
+        pa, pb = a.wait(), b.wait()
+        self.assertEqual(len(pa.recv_requests("BYE")), 1, pa.summary())
+        self.assertEqual(len(pb.recv_requests("BYE")), 1, pb.summary())
+        self.assertEqual(st.wait_call_status(sid, ("completed",), 10)[1]["status"], "completed")
+        time.sleep(1)
+        got = [(int(r.params["SequenceNumber"]), r.params["CallStatus"]) for r in app.requests(cb)]
+        self.assertEqual(got, [(0, "initiated"), (1, "ringing"), (2, "in-progress"),
+                               (3, "completed")], got)
+        self.assertTrue(wait_until(lambda: not st.redis_keys("fc:live:*"), 5))
