@@ -17,11 +17,12 @@
 #   FULCRUM_COMPOSE_KEEP=1   leave the stack running at the end
 #   BASE_IMAGE [fulcrum-base:bookworm, built by deploy/docker/base-image.sh when missing]
 #   FULCRUM_TAG [ctest]      tag of the images built here
-# Logs: build/compose-test/.
+# Logs: FULCRUM_COMPOSE_LOGS [build/compose-test/].
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 logs=${FULCRUM_COMPOSE_LOGS:-$top/build/compose-test}
+case "$logs" in /*) ;; *) logs=$top/$logs ;; esac
 mkdir -p "$logs"
 rm -rf "$logs"/*.log "$logs"/*.json "$logs"/*.time "$logs/peer"
 t_start=$SECONDS

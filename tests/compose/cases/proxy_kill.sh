@@ -20,6 +20,10 @@ case_proxy_kill() {
 	x=$(proxy_cid "$xid")
 	xip=$(cip "$x")
 	mapfile -t ks < <(children "$s" | awk '{print $1}')
+	st=$(call_status "$s")
+	if [ "$st" != in-progress ]; then
+		ko "proxy kill: the call on $(cname "$x") ended before the kill (record $st)"
+	fi
 	docker kill "$x" >/dev/null
 	tk=$(now)
 	wait_until 60 calls_final "$s"

@@ -1,5 +1,5 @@
-# Case "redis_restart" (issue 6 f): `docker restart` of Redis with a bridged
-# call up. Everything reconnects by itself: REST answers, every proxy is back
+# Case "redis_restart" (issue 6 f): `docker restart` of Redis, idle, then
+# with a bridged call up. Everything reconnects by itself: REST answers, every proxy is back
 # on the bus and on the edge's list, a new call works end to end; records
 # written before the restart are still there (AOF volume); the bridged call
 # that was up across the restart still hangs up properly (BYE to the callee,
@@ -7,6 +7,16 @@
 case_redis_restart() {
 	local t0 tr s rc st bad i old=() n
 	mapfile -t old < <(hooks path=/voice/hangup To=+14155550100 | head -n 5)
+	# Idle first.
+	tr=$(now)
+	docker restart "$(one redis)" >/dev/null
+	wait_until 30 rest_sees "${old[0]:-none}" && wait_until 30 all_proxies_on_bus "$tr" && wait_until 30 edge_lists_all
+	rc=$?
+	timing "idle Redis restart: REST, heartbeats of every proxy and the edge's list back after $(since "$tr") s"
+	verdict $rc "idle Redis restart: REST answers, every proxy heartbeats again ($(proxies_late "$tr")), edge lists them all, after $(since "$tr") s"
+	sleep 2
+
+	# With a bridged call up.
 	uas_start rr 5073 -timeout 150s
 	t0=$(now)
 	caller_start rr +14155550173 120 -m 1
@@ -28,7 +38,7 @@ case_redis_restart() {
 	wait_until 30 all_proxies_on_bus "$tr"
 	rc=$?
 	verdict $([ $rc -eq 0 ] && edge_lists_all; echo $?) \
-		"every proxy heartbeating on the bus again ($(rc ZCARD fc:proxies) in fc:proxies) and on the edge's list $(since "$tr") s after the restart"
+		"every proxy heartbeating on the bus again ($(proxies_late "$tr")) and on the edge's list $(since "$tr") s after the restart"
 	wait_until 30 all_healthy
 	n=0
 	for i in 1 2 3; do
@@ -61,6 +71,15 @@ case_redis_restart() {
 	bad=$(callbacks_once "$s")
 	verdict $? "its status callbacks exactly once${bad:+:$bad}"
 	uas_stop rr
+}
+# proxies_late EPOCH: "all N" or the proxies without a heartbeat since EPOCH.
+proxies_late() {
+	local c sc ms=${1%.*}000 late=""
+	for c in $(ids proxy); do
+		sc=$(rc ZSCORE fc:proxies "$(proxy_id "$c")")
+		[ -n "$sc" ] && [ "${sc%.*}" -ge "$ms" ] || late+=" $(cname "$c")"
+	done
+	if [ -n "$late" ]; then echo "no heartbeat from:$late"; else echo "all $(ids proxy | wc -l)"; fi
 }
 rest_sees() { [ "$(call_status "$1")" = completed ]; }
 # all_proxies_on_bus EPOCH: every running proxy has sent a heartbeat since EPOCH.
