@@ -54,19 +54,33 @@ one() { ids "$1" | head -n 1; }
 cstate() { docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null; }
 cip() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1" 2>/dev/null; }
 started_at() { docker inspect -f '{{.State.StartedAt}}' "$1" 2>/dev/null; }
+cexited() { [ "$(cstate "$1")" = exited ]; }
+# finished_after CONTAINER EPOCH: seconds from EPOCH to the container's FinishedAt.
+finished_after() {
+	local fin
+	fin=$(docker inspect -f '{{.State.FinishedAt}}' "$1")
+	python3 - "$fin" "$2" <<'PY'
+import sys, datetime
+s = sys.argv[1].rstrip("Z")
+whole, _, frac = s.partition(".")
+t = datetime.datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc).timestamp()
+t += float("0." + (frac or "0"))
+print("%.1f" % (t - float(sys.argv[2])))
+PY
+}
 cname() { docker inspect -f '{{.Name}}' "$1" 2>/dev/null | sed 's,^/,,'; }
 
-# All containers of the project running and healthy (or without a health check).
+# Every running container of the project healthy (or without a health check).
 all_healthy() {
 	local c st
-	for c in $(docker ps -aq --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME"); do
+	for c in $(docker ps -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME"); do
 		st=$(docker inspect -f '{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$c")
 		case "$st" in running/healthy | running/none) ;; *) return 1 ;; esac
 	done
 }
 unhealthy_list() {
 	local c
-	for c in $(docker ps -aq --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME"); do
+	for c in $(docker ps -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME"); do
 		docker inspect -f '{{.Name}}:{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$c"
 	done | grep -v -E ':running/(healthy|none)$' | sed 's,^/,,' | tr '\n' ' '
 }

@@ -29,20 +29,6 @@ stop_bg() {
 	STOP_PID=$!
 }
 stop_took() { awk '{printf "%.1f", $2 - $1}' "$logs/stop-$1.time" 2>/dev/null; }
-# finished_after CONTAINER EPOCH: seconds from EPOCH to the container's FinishedAt.
-finished_after() {
-	local fin
-	fin=$(docker inspect -f '{{.State.FinishedAt}}' "$1")
-	python3 - "$fin" "$2" <<'PY'
-import sys, datetime
-s = sys.argv[1].rstrip("Z")
-whole, _, frac = s.partition(".")
-t = datetime.datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc).timestamp()
-t += float("0." + (frac or "0"))
-print("%.1f" % (t - float(sys.argv[2])))
-PY
-}
-cexited() { [ "$(cstate "$1")" = exited ]; }
 not_in_fc_proxies() { [ -z "$(rc ZSCORE fc:proxies "$1")" ]; }
 edge_lacks() { ! edge_has "$1"; }
 loaded() { # ID MIN: the proxy's heartbeat reports at least MIN legs

@@ -5,7 +5,7 @@
 # that was up across the restart still hangs up properly (BYE to the callee,
 # records completed, callbacks once).
 case_redis_restart() {
-	local t0 tr s rc st bad i old=() n
+	local t0 tr s rc st bad i old=() n target
 	mapfile -t old < <(hooks path=/voice/hangup To=+14155550100 | head -n 5)
 	# Idle first.
 	tr=$(now)
@@ -16,13 +16,16 @@ case_redis_restart() {
 	verdict $rc "idle Redis restart: REST answers, every proxy heartbeats again ($(proxies_late "$tr")), edge lists them all, after $(since "$tr") s"
 	sleep 2
 
-	# With a bridged call up.
+	# With a bridged call up, on the proxy up longest (sent straight to it
+	# from the peer container: the restart is what is tested here, not a
+	# proxy restarted by an earlier case).
 	uas_start rr 5073 -timeout 150s
+	target=$(for c in $(ids proxy); do echo "$(started_at "$c") $c"; done | sort | head -n 1 | awk '{print $2}')
 	t0=$(now)
-	caller_start rr +14155550173 120 -m 1
+	peer_uac_start rr-call 5630 "$(cip "$target")" +14155550173 -m 1 -timeout 120s
 	if ! wait_until 20 uas_acked rr 1; then
-		ko "redis restart: bridged call up (see $logs/rr-*.log)"
-		caller_wait rr 1
+		ko "redis restart: bridged call up (see $logs/peer/rr-*)"
+		peer_uac_hangup rr-call 5630
 		uas_stop rr
 		return
 	fi
@@ -56,13 +59,14 @@ case_redis_restart() {
 	verdict $([ ${#old[@]} -gt 0 ] && [ -z "$bad" ]; echo $?) "${#old[@]} records from before the restart still there, completed${bad:+; not:$bad}"
 	st=$(call_status "$s")
 	verdict $([ "$st" = in-progress ] && [ "$(uas_count rr received BYE)" -eq 0 ]; echo $?) \
-		"bridged call up across the restart (record $st)"
-	caller_hangup rr
-	caller_wait rr 20
-	rc=$?
+		"bridged call on $(cname "$target") up across the restart (record $st)"
+	peer_uac_hangup rr-call 5630
+	wait_until 20 peer_done rr-call
+	rc=$(peer_rc rr-call)
 	wait_until 10 uas_byes rr 1
-	verdict $([ $rc -eq 0 ] && [ -n "$(caller_sip rr sent BYE)" ] && [ "$(uas_count rr received BYE)" -eq 1 ]; echo $?) \
-		"caller hung up after the restart (sipp exit $rc, BYE sent: $(caller_sip rr sent BYE | grep -c .)): BYE reached the callee ($(uas_count rr received BYE))"
+	n=$(uas_sip rr-call sent BYE | grep -c .)
+	verdict $([ "$rc" = 0 ] && [ "$n" -eq 1 ] && [ "$(uas_count rr received BYE)" -eq 1 ]; echo $?) \
+		"caller hung up after the restart (sipp exit ${rc:-none}, BYE sent: $n): BYE reached the callee ($(uas_count rr received BYE))"
 	wait_until 15 calls_final "$s"
 	bad=$(calls_status_is completed "$s")
 	verdict $? "records of the call across the restart: parent and child completed${bad:+; not:$bad}"

@@ -3,7 +3,8 @@
 # and an INVITE to an unknown number go edge → proxy → bus → callctl and back.
 # Also creates the numbers the other cases call:
 #   +14155550100 → <Hangup/>   +14155550101 → <Hangup/> answered 4 s late
-#   +1415555017N → <Dial> to sip:callee@peer:507N, StatusCallback /status/parent
+#   +1415555017N (N = 0-3, 5) → <Dial> to sip:callee@peer:507N, StatusCallback
+#   /status/parent
 case_smoke() {
 	local s=$SECONDS n c bad final code
 	wait_until 120 all_healthy
@@ -25,7 +26,7 @@ case_smoke() {
 	bad=""
 	c=$(create_number +14155550101 "/voice/hangup?sleep=4")
 	[ "$c" = 201 ] || bad+=" +14155550101:$c"
-	for n in 0 1 2 3; do
+	for n in 0 1 2 3 5; do
 		c=$(create_number "+1415555017$n" "/voice/dial/507$n" -d StatusCallback=http://webhook:8000/status/parent)
 		[ "$c" = 201 ] || bad+=" +1415555017$n:$c"
 	done
