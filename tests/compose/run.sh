@@ -9,7 +9,7 @@
 # FULCRUM_COMPOSE_REQUIRED=1 (then that is a failure).
 #
 # Environment:
-#   FULCRUM_COMPOSE_CASES    [smoke scale add_proxy callctl_kill upgrade proxy_drain proxy_kill redis_restart]
+#   FULCRUM_COMPOSE_CASES    [smoke scale add_proxy callctl_kill upgrade proxy_drain proxy_kill double_fault redis_restart]
 #   FULCRUM_COMPOSE_PROJECT  [fulcrum-ctest]  compose project name
 #   FULCRUM_COMPOSE_PROXIES  [3]  proxies at the start (callctl: 2)
 #   FULCRUM_COMPOSE_SIP_PORT [25060], FULCRUM_COMPOSE_API_PORT [28080],
@@ -65,7 +65,7 @@ export FULCRUM_DRAIN_TIMEOUT=${FULCRUM_DRAIN_TIMEOUT:-20}
 export FULCRUM_STOP_GRACE=${FULCRUM_STOP_GRACE:-45s}
 NPROXY=${FULCRUM_COMPOSE_PROXIES:-3}
 NCALLCTL=2
-cases=${FULCRUM_COMPOSE_CASES:-smoke scale add_proxy callctl_kill upgrade proxy_drain proxy_kill redis_restart}
+cases=${FULCRUM_COMPOSE_CASES:-smoke scale add_proxy callctl_kill upgrade proxy_drain proxy_kill double_fault redis_restart}
 
 source tests/compose/lib.sh
 

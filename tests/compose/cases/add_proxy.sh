@@ -33,7 +33,7 @@ case_add_proxy() {
 	verdict $([ -z "$changed" ]; echo $?) "no other container restarted (${#start[@]} checked${changed:+; restarted:$changed})"
 
 	t0=$(now)
-	caller_run addproxy tests/e2e/sipp/uac_call.xml +14155550100 -m 24 -r 8 -l 24 -set call_ms 0
+	caller_run addproxy tests/compose/sipp/uac_talk.xml +14155550100 -m 24 -r 8 -l 24 -set call_ms 0
 	rc=$?
 	mapfile -t sids < <(hooks --since "$t0" path=/voice/hangup)
 	n=$(legproxy "${sids[@]}" | awk -v p="$(proxy_id "$new")" '$2 == p' | wc -l)

@@ -49,7 +49,7 @@ case_callctl_kill() {
 	tk=$(now)
 
 	# A new call right after the kill.
-	caller_run ck-new tests/e2e/sipp/uac_call.xml +14155550100 -m 2 -r 5 -l 2 -set call_ms 0
+	caller_run ck-new tests/compose/sipp/uac_talk.xml +14155550100 -m 2 -r 5 -l 2 -set call_ms 0
 	rc=$?
 	timing "first call after the callctl kill done $(since "$tk") s after the kill"
 	verdict $rc "new calls right after the kill answered and ended (sipp exit $rc)"

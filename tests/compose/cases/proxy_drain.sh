@@ -109,7 +109,7 @@ drain_part1() {
 
 	# New calls through the edge.
 	t0=$(now)
-	caller_run drnew tests/e2e/sipp/uac_call.xml +14155550100 -m 8 -r 8 -l 8 -set call_ms 0
+	caller_run drnew tests/compose/sipp/uac_talk.xml +14155550100 -m 8 -r 8 -l 8 -set call_ms 0
 	rc=$?
 	mapfile -t sids < <(hooks --since "$t0" path=/voice/hangup To=+14155550100)
 	bad=$(legproxy "${sids[@]}" | awk -v x="$xid" '$2 == x || $2 == "-"')

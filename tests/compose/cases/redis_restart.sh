@@ -46,7 +46,7 @@ case_redis_restart() {
 	n=0
 	for i in 1 2 3; do
 		n=$i
-		caller_run "rr-new$i" tests/e2e/sipp/uac_call.xml +14155550100 -m 1 -set call_ms 0 && break
+		caller_run "rr-new$i" tests/compose/sipp/uac_talk.xml +14155550100 -m 1 -set call_ms 0 && break
 		n=-1
 		sleep 5
 	done

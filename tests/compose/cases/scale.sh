@@ -5,7 +5,7 @@ case_scale() {
 	local ncalls=24 t0 sids spread nprox want rc bad s
 	want=$(ids proxy | wc -l)
 	t0=$(now)
-	caller_run scale tests/e2e/sipp/uac_call.xml +14155550100 -m $ncalls -r 8 -l $ncalls -set call_ms 0
+	caller_run scale tests/compose/sipp/uac_talk.xml +14155550100 -m $ncalls -r 8 -l $ncalls -set call_ms 0
 	rc=$?
 	verdict $rc "$ncalls calls to <Hangup/> answered and hung up by Fulcrum (sipp exit $rc, BYEs received: $(caller_sip scale received BYE | grep -c .))"
 	mapfile -t sids < <(hooks --since "$t0" path=/voice/hangup)

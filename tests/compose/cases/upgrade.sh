@@ -1,6 +1,6 @@
 # Case "upgrade": the rolling upgrade of the README ("Deploying with Docker
-# Compose"), with a bridged call up through it: new proxies and callctl
-# instances are started next to the old ones (`up -d --no-deps
+# Compose"), with a bridged call up through it: new callctl instances, then
+# new proxies are started next to the old ones (`up -d --no-deps
 # --no-recreate --scale`), the old ones stopped (proxies drain) and removed.
 # Calls made meanwhile succeed; the bridged call, now owned by no running
 # callctl, hangs up properly (BYE to the callee, records completed,
@@ -23,6 +23,19 @@ case_upgrade() {
 	oldp=$(ids proxy | sort)
 	oldc=$(ids callctl | sort)
 
+	# New callctl instances, then the old ones stopped and removed.
+	dc up -d --no-deps --no-recreate --scale callctl=$((2 * NCALLCTL)) callctl >>"$logs/up.log" 2>&1
+	wait_until 60 all_healthy
+	t0=$(now)
+	docker stop $oldc >/dev/null 2>&1
+	timing "upgrade: docker stop of the old callctl instances took $(since "$t0") s"
+	docker rm $oldc >/dev/null 2>&1
+	wait_until 30 rest_ok
+	rc=$?
+	caller_run up-cc tests/compose/sipp/uac_talk.xml +14155550100 -m 2 -r 5 -l 2 -set call_ms 0
+	n=$?
+	verdict $([ $rc -eq 0 ] && [ $n -eq 0 ]; echo $?) "upgrade: old callctl instances replaced ($(ids callctl | wc -l) running); REST and new calls work (sipp exit $n)"
+
 	# New proxies next to the old ones, then the old ones stopped.
 	t0=$(now)
 	dc up -d --no-deps --no-recreate --scale proxy=$((2 * NPROXY)) proxy >>"$logs/up.log" 2>&1
@@ -33,19 +46,9 @@ case_upgrade() {
 	stop_pid=$!
 	wait_until 15 edge_lists_only "$newp"
 	verdict $? "upgrade: old proxies off the edge's list after $(since "$t0") s:$(edge_list)"
-	caller_run up-mid tests/e2e/sipp/uac_call.xml +14155550100 -m 6 -r 6 -l 6 -set call_ms 0
+	caller_run up-mid tests/compose/sipp/uac_talk.xml +14155550100 -m 6 -r 6 -l 6 -set call_ms 0
 	verdict $? "upgrade: 6 calls while the old proxies drain answered and ended"
 
-	# New callctl instances, then the old ones stopped and removed.
-	dc up -d --no-deps --no-recreate --scale callctl=$((2 * NCALLCTL)) callctl >>"$logs/up.log" 2>&1
-	wait_until 60 all_healthy
-	docker stop $oldc >/dev/null 2>&1
-	docker rm $oldc >/dev/null 2>&1
-	wait_until 30 rest_ok
-	rc=$?
-	caller_run up-cc tests/e2e/sipp/uac_call.xml +14155550100 -m 2 -r 5 -l 2 -set call_ms 0
-	n=$?
-	verdict $([ $rc -eq 0 ] && [ $n -eq 0 ]; echo $?) "upgrade: old callctl instances replaced ($(ids callctl | wc -l) running); REST and new calls work (sipp exit $n)"
 	st=$(call_status "$s")
 	verdict $([ "$st" = in-progress ] && [ "$(uas_count up received BYE)" -eq 0 ] && [ "$(cstate "$x")" = running ]; echo $?) \
 		"upgrade: the bridged call is still up on its draining proxy (record $st, proxy $(cstate "$x"))"
