@@ -5,7 +5,12 @@
  * fc:proxies (so edges and callctl send it no new call) while its heartbeat
  * goes on with "draining":true (its calls stay alive: bus-protocol.md §1,
  * §9), and calls in progress run to their end. `fulcrum.drain 0` undoes it.
- * `fulcrum.status` tells whether it drains and how many legs are left. */
+ * `fulcrum.status` tells whether it drains and how many legs are left;
+ * `fulcrum.hangup_all` ends what is left when the drain's time is up (BYE
+ * to answered legs, CANCEL to ringing ones, 503 to parked INVITEs), so
+ * that phones are told and callctl reports the calls. */
+#include <jansson.h>
+
 #include "../../core/dprint.h"
 
 #include "fc_drain.h"
@@ -49,6 +54,29 @@ static void rpc_status(rpc_t *rpc, void *ctx)
 	                fc_sh ? fc_sh->shutting_down : 0);
 }
 
+/* Each leg's hangup is a local command of the bus process, which sends
+ * SIP for commands (fc_cmd.c): the ctl process only queues them. */
+static void hangup_leg(const char *sid, void *arg)
+{
+	(void)arg;
+	fc_queue_push_local(
+	    json_pack("{s:s,s:s,s:s,s:i}", "op", "hangup", "call_sid", sid, "id", "", "code", 503));
+}
+
+static const char *hangup_all_doc[] = {
+    "End every call leg of this proxy now (BYE, CANCEL or 503); returns how many.", 0};
+
+static void rpc_hangup_all(rpc_t *rpc, void *ctx)
+{
+	int n = fc_leg_each(hangup_leg, NULL);
+	LM_NOTICE("fulcrum: proxy '%s' hangs up its %d leg(s)\n", fc_proxy_id, n);
+	void *st;
+	if (rpc->add(ctx, "{", &st) < 0)
+		return;
+	rpc->struct_add(st, "d", "legs", n);
+}
+
 rpc_export_t fc_drain_rpc[] = {{"fulcrum.drain", rpc_drain, drain_doc, 0},
                                {"fulcrum.status", rpc_status, status_doc, 0},
+                               {"fulcrum.hangup_all", rpc_hangup_all, hangup_all_doc, 0},
                                {0, 0, 0, 0}};

@@ -220,6 +220,25 @@ int fc_leg_seen_cmd(fc_leg *l, const char *id)
 	return 0;
 }
 
+int fc_leg_each(void (*fn)(const char *sid, void *arg), void *arg)
+{
+	/* sids are copied under the bucket lock; fn runs without it */
+	char sids[64][FC_SID_LEN + 1];
+	int total = 0;
+	for (int b = 0; b < FC_BUCKETS; b++) {
+		int n = 0;
+		lock_get(&buckets[b].lock);
+		for (fc_leg *l = buckets[b].head; l && n < 64; l = l->next)
+			if (!l->ended)
+				memcpy(sids[n++], l->sid, FC_SID_LEN + 1);
+		lock_release(&buckets[b].lock);
+		for (int i = 0; i < n; i++)
+			fn(sids[i], arg);
+		total += n;
+	}
+	return total;
+}
+
 int fc_leg_count(void)
 {
 	return __atomic_load_n(leg_count, __ATOMIC_RELAXED);

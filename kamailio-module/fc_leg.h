@@ -89,6 +89,9 @@ void fc_leg_remove(const char *sid);
 int fc_leg_seen_cmd(fc_leg *l, const char *id);
 /* Number of legs (for statistics and the shutdown drain). */
 int fc_leg_count(void);
+/* Calls fn with the CallSid of every leg not ended yet (at most 64 per
+ * bucket); returns how many. */
+int fc_leg_each(void (*fn)(const char *sid, void *arg), void *arg);
 /* Copies s (len n) into a fixed buffer of size cap (including the NUL);
  * -1 when it does not fit. */
 int fc_copy(char *dst, size_t cap, const char *s, int n);

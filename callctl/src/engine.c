@@ -927,6 +927,7 @@ static void on_incoming(const char *id, json_t *ev)
 	c = call_new(eng_loop, sid);
 	if (!c)
 		return; /* stays pending, claimed again later */
+	c->start_ms = now_ms(); /* proxywatch.c compares it with a restarted proxy's start */
 	snprintf(c->proxy, sizeof c->proxy, "%s", proxy);
 	snprintf(c->event_id, sizeof c->event_id, "%s", id);
 	route_ctx *x = calloc(1, sizeof *x);

@@ -38,20 +38,25 @@ static long long *started_of(const char *id)
 
 /* Collecting the calls of one proxy (call_foreach takes no context). */
 static const char *want;
+static long long before; /* only calls started before this (ms); 0: all */
 static call *found[1024];
 static size_t n_found;
 
 static void collect(call *c)
 {
-	if (!c->dead && !c->ending && !strcmp(c->proxy, want) && n_found < 1024) {
+	if (!c->dead && !c->ending && !strcmp(c->proxy, want) && n_found < 1024 &&
+	    (!before || c->start_ms < before)) {
 		call_ref(c);
 		found[n_found++] = c;
 	}
 }
 
-static void lost(const char *proxy)
+/* Ends the calls of proxy; with started_ms, only those from before it
+ * started again (the calls since live on the new process). */
+static void lost(const char *proxy, long long started_ms)
 {
 	want = proxy;
+	before = started_ms;
 	n_found = 0;
 	call_foreach(collect);
 	for (size_t i = 0; i < n_found; i++) {
@@ -66,14 +71,14 @@ static void heartbeat_cb(redisAsyncContext *rc, void *r, void *priv)
 	redisReply *reply = r;
 	char *proxy = priv;
 	if (reply && reply->type == REDIS_REPLY_NIL) {
-		lost(proxy);
+		lost(proxy, 0);
 	} else if (reply && reply->type == REDIS_REPLY_STRING) {
 		json_t *j = json_loads(reply->str, 0, NULL);
 		long long st = (long long)json_integer_value(json_object_get(j, "started"));
 		json_decref(j);
 		long long *known = started_of(proxy);
 		if (*known && st && st != *known)
-			lost(proxy); /* restarted: the legs it had are gone */
+			lost(proxy, st); /* restarted: the legs it had are gone */
 		if (st)
 			*known = st;
 	}

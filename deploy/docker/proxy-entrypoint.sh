@@ -15,8 +15,10 @@
 # 503, it leaves fc:proxies (the edge and callctl stop choosing it within
 # about 2 s), and its calls go on. Kamailio is stopped once no leg is left
 # (plus 2 s for the last events to reach the bus) or when the drain timeout
-# passes; the calls still up then end in the records when callctl sees the
-# proxy's heartbeat expire (bus-protocol.md §9). Compose's stop_grace_period
+# passes: the legs still up are then hung up (`fulcrum.hangup_all`: BYE,
+# CANCEL, 503), so phones are told and callctl ends the calls in the records
+# as usual; whatever is left then ends when callctl sees the proxy's
+# heartbeat expire (bus-protocol.md §9). Compose's stop_grace_period
 # must be longer than the timeout. A second SIGTERM stops at once.
 set -euo pipefail
 me=${HOSTNAME:-$(cat /etc/hostname)}
@@ -60,7 +62,14 @@ drain() {
 			break
 		fi
 		if [ $((SECONDS - t0)) -ge "$drain_timeout" ]; then
-			echo "proxy: drain timeout (${drain_timeout}s) with ${n:-?} leg(s) up: stopping"
+			echo "proxy: drain timeout (${drain_timeout}s) with ${n:-?} leg(s) up: hanging them up"
+			ctl fulcrum.hangup_all >/dev/null
+			for _ in 1 2 3 4 5; do
+				[ "$(legs)" = 0 ] && break
+				sleep 1
+			done
+			sleep 2 # their call.ended events leave for the bus
+			echo "proxy: stopping"
 			break
 		fi
 		sleep 1

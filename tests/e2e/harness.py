@@ -486,6 +486,10 @@ class Stack:
             "--interface=" + LOOPBACK, "--port-min=%d" % self.rtp.min,
             "--port-max=%d" % self.rtp.max], env, self._log("rtpengine"))
         self._start_callctl_proc()
+        self._start_kamailio_proc(env)
+        self._wait_healthy(["rtpengine", "callctl", "kamailio"], deadline)
+
+    def _start_kamailio_proc(self, env):
         # Kamailio forks its workers; should this Python process die without
         # cleaning up (SIGKILL), the wrapper gets SIGUSR1 (parent death
         # signal) and kills the whole group, workers included. A normal
@@ -495,7 +499,11 @@ class Stack:
         if _SETPRIV:
             argv = [_SETPRIV, "--pdeathsig", "USR1", "--"] + argv
         self.procs["kamailio"] = Proc("kamailio", argv, env, self._log("kamailio"), guard=False)
-        self._wait_healthy(["rtpengine", "callctl", "kamailio"], deadline)
+
+    def restart_kamailio(self, timeout=HEALTH_TIMEOUT):
+        """Starts the proxy again (same id and port) after it was killed."""
+        self._start_kamailio_proc(self.env())
+        self._wait_healthy(["kamailio"], time.monotonic() + timeout)
 
     def _start_callctl_proc(self):
         n = len(self.callctls) + 1

@@ -68,3 +68,34 @@ class DrainTest(DialTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DrainHangupTest(DialTestCase):
+    shared_stack = False
+
+    def test_hangup_all_ends_what_is_left(self):
+        """When the drain's time is up, `fulcrum.hangup_all` ends the calls
+        still on the proxy: BYE to the caller and to the callee, records
+        completed, the status callback once, no live state left."""
+        st = self.new_stack("drainhup")
+        app = self.new_app(auth_token=st.auth_token)
+        b = self.uas("uas_answer", ring_ms=0, bye_ms=0, timeout=60)
+        num, p, cb = self.number(), self.path(), self.path("status")
+        app.route(p, dial_twiml(sip_noun(b.uri())))
+        app.route(cb, "")
+        st.create_number(num, app.url(p), StatusCallback=app.url(cb))
+        a = self.caller(num, stack=st, call_ms=0, timeout=60)
+        self.assertTrue(b.wait_request("ACK", 1, 10), b.snapshot().summary())
+        sid = app.wait_requests(p, 1)[0].params["CallSid"]
+        self.assertEqual(st.kamcmd("fulcrum.drain")[0], 0)
+        rc, out = st.kamcmd("fulcrum.hangup_all")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("legs: 2", out)
+        ra, rb = a.wait(), b.wait()
+        self.assertEqual(len(ra.recv_requests("BYE")), 1, ra.summary())
+        self.assertEqual(len(rb.recv_requests("BYE")), 1, rb.summary())
+        self.assertEqual(st.wait_call_status(sid, ("completed",), 10)[1]["status"], "completed")
+        self.assertTrue(wait_until(lambda: "legs: 0" in st.kamcmd("fulcrum.status")[1], 5))
+        self.assertTrue(wait_until(lambda: not st.redis_keys("fc:live:*"), 5))
+        time.sleep(1)
+        self.assertEqual([r.params["CallStatus"] for r in app.requests(cb)], ["completed"])

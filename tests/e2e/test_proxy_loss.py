@@ -13,6 +13,8 @@ class ProxyLossTest(DialTestCase):
     shared_stack = False
 
     def test_killed_proxy_calls_end(self):
+        """A killed proxy's call ends in the records; once the proxy is back
+        (same id, new start), its new calls live."""
         st = self.new_stack("loss")
         app = self.new_app(auth_token=st.auth_token)
         b = self.uas("uas_answer", ring_ms=0, bye_ms=0, timeout=60)
@@ -35,6 +37,24 @@ class ProxyLossTest(DialTestCase):
         self.assertTrue(wait_until(lambda: not st.redis_keys("fc:live:*"), 5), st.redis_keys("fc:live:*"))
         time.sleep(6)
         self.assertEqual(len(app.requests(cb)), 1, "callback fired twice")
+
+        # The proxy comes back (same id, new start): its new calls are not
+        # taken for calls of the process that died.
+        st.restart_kamailio()
+        b2 = self.uas("uas_answer", ring_ms=0, bye_ms=0, timeout=60)
+        p2 = self.path("voice2")
+        num2 = self.number()
+        app.route(p2, dial_twiml(sip_noun(b2.uri())))
+        st.create_number(num2, app.url(p2))
+        a2 = self.caller(num2, stack=st, call_ms=13000, timeout=60)
+        self.assertTrue(b2.wait_request("ACK", 1, 10), b2.snapshot().summary())
+        sid2 = app.wait_requests(p2, 1)[0].params["CallSid"]
+        time.sleep(11)  # two heartbeat checks
+        self.assertEqual(st.call_record(sid2)[1]["status"], "in-progress")
+        r = a2.wait()
+        self.assertEqual(r.rc, 0, r.summary())
+        self.assertEqual(len(b2.wait().recv_requests("BYE")), 1)
+        self.assertEqual(st.wait_call_status(sid2, ("completed",), 10)[1]["status"], "completed")
 
 
 if __name__ == "__main__":
