@@ -68,6 +68,14 @@ t += float("0." + (frac or "0"))
 print("%.1f" % (t - float(sys.argv[2])))
 PY
 }
+# remove CONTAINER...: docker rm, keeping each one's log in $logs/removed-NAME.log.
+remove() {
+	local c
+	for c in "$@"; do
+		docker logs --timestamps "$c" >"$logs/removed-$(cname "$c").log" 2>&1
+		docker rm "$c" >/dev/null 2>&1
+	done
+}
 cname() { docker inspect -f '{{.Name}}' "$1" 2>/dev/null | sed 's,^/,,'; }
 
 # Every running container of the project healthy (or without a health check).
@@ -92,6 +100,7 @@ rc() { docker exec -i "$(one redis)" redis-cli --raw "$@"; }
 edge_list() { docker logs "$(one edge)" 2>&1 | grep 'proxies now:' | tail -n 1 | sed 's/.*proxies now://'; }
 edge_has() { [[ " $(edge_list) " == *" sip:$1:5060 "* ]]; }   # ADDR
 edge_count() { edge_list | wc -w; }
+edge_lacks() { ! edge_has "$1"; }
 
 # Proxy id of a running proxy container (hostname:port) and back.
 proxy_id() { echo "$1:5060"; }

@@ -30,7 +30,6 @@ stop_bg() {
 }
 stop_took() { awk '{printf "%.1f", $2 - $1}' "$logs/stop-$1.time" 2>/dev/null; }
 not_in_fc_proxies() { [ -z "$(rc ZSCORE fc:proxies "$1")" ]; }
-edge_lacks() { ! edge_has "$1"; }
 loaded() { # ID MIN: the proxy's heartbeat reports at least MIN legs
 	local n
 	n=$(proxy_legs "$1")

@@ -49,7 +49,9 @@ case_proxy_kill() {
 	scale_up "$NPROXY" "$NCALLCTL"
 	verdict $? "killed proxy started again: $(ids proxy | wc -l) of $NPROXY running, on the edge's list"
 
-	# The restarted proxy (same id, new process) keeps the calls it takes now.
+	# The restarted proxy (same id, new process, maybe a new address) keeps
+	# the calls it takes now.
+	xip=$(cip "$x")
 	uas_start pk2 5072 -timeout 90s
 	t0=$(now)
 	peer_uac_start pk-re 5620 "$xip" +14155550172 -m 1 -timeout 80s

@@ -29,7 +29,13 @@ case_upgrade() {
 	t0=$(now)
 	docker stop $oldc >/dev/null 2>&1
 	timing "upgrade: docker stop of the old callctl instances took $(since "$t0") s"
-	docker rm $oldc >/dev/null 2>&1
+	bad=""
+	for c in $oldc; do
+		n=$(docker inspect -f '{{.State.ExitCode}}' "$c")
+		[ "$n" = 0 ] || bad+=" $(cname "$c"):exit-$n"
+	done
+	verdict $([ -z "$bad" ]; echo $?) "upgrade: old callctl instances stopped by SIGTERM within the stop timeout (exit 0)${bad:+; not:$bad (137: killed after the timeout)}"
+	remove $oldc
 	wait_until 30 rest_ok
 	rc=$?
 	caller_run up-cc tests/compose/sipp/uac_talk.xml +14155550100 -m 2 -r 5 -l 2 -set call_ms 0
@@ -69,7 +75,7 @@ case_upgrade() {
 	bad=$(callbacks_once "$s")
 	verdict $? "upgrade: its status callbacks exactly once${bad:+:$bad}"
 	uas_stop up
-	docker rm $oldp >/dev/null 2>&1
+	remove $oldp
 	n=$(docker ps -aq --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME" | wc -l)
 	scale_up "$NPROXY" "$NCALLCTL"
 	rc=$?
