@@ -132,6 +132,13 @@ void call_kill(call *c)
 	call_unref(c);
 }
 
+void call_drop_all(void)
+{
+	for (int i = 0; i < CALL_BUCKETS; i++)
+		while (table[i])
+			call_kill(table[i]); /* unlinks it */
+}
+
 void call_foreach(void (*fn)(call *c))
 {
 	for (int i = 0; i < CALL_BUCKETS; i++)

@@ -95,6 +95,9 @@ void call_stop_timer(call *c);
 /* Marks the call dead: stops its webhook and timer, removes it from the
  * table, drops the table's reference. */
 void call_kill(call *c);
+/* Forgets every call without a word to anybody (the instance stops; the
+ * calls go on with another one, bus-protocol.md §9). */
+void call_drop_all(void);
 /* Calls fn for every live call (for the bus heartbeat). */
 void call_foreach(void (*fn)(call *c));
 

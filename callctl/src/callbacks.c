@@ -135,6 +135,14 @@ void callbacks_send(const char *url, const char *method, const form *params)
 	start_head(c);
 }
 
+int callbacks_busy(void)
+{
+	for (int i = 0; i < BUCKETS; i++)
+		if (table[i])
+			return 1;
+	return 0;
+}
+
 void callbacks_shutdown(void)
 {
 	for (int i = 0; i < BUCKETS; i++) {

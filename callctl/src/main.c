@@ -7,21 +7,41 @@
 #include <uv.h>
 
 #include "api.h"
+#include "call.h"
+#include "callbacks.h"
 #include "config.h"
 #include "engine.h"
 #include "log.h"
+#include "rbus.h"
 
 static uv_signal_t sig_term, sig_int;
+static uv_timer_t stop_timer;
+
+/* Stopping: no new event is read; the status callbacks still queued go out
+ * (for up to 5 s); then the engine lets go of its calls, which go on with
+ * the other instances (bus-protocol.md §9), and the loop ends once the
+ * Redis connections have flushed. */
+static void stop_tick(uv_timer_t *t)
+{
+	static int ticks;
+	if (callbacks_busy() && ++ticks < 50)
+		return;
+	uv_timer_stop(t);
+	uv_close((uv_handle_t *)t, NULL);
+	call_drop_all();
+	engine_stop();
+}
 
 static void on_signal(uv_signal_t *h, int signum)
 {
 	LOGI("signal %d: stopping", signum);
 	uv_signal_stop(&sig_term);
 	uv_signal_stop(&sig_int);
-	engine_stop();
 	uv_close((uv_handle_t *)&sig_term, NULL);
 	uv_close((uv_handle_t *)&sig_int, NULL);
-	(void)h;
+	rbus_pause();
+	uv_timer_init(h->loop, &stop_timer);
+	uv_timer_start(&stop_timer, stop_tick, 0, 100);
 }
 
 int main(void)

@@ -323,9 +323,18 @@ int rbus_start(uv_loop_t *l, const fc_config *c, rbus_event_cb ev, rbus_tick_cb 
 	return 0;
 }
 
+void rbus_pause(void)
+{
+	stopping = 1; /* the XREADGROUP in flight is the last */
+}
+
 void rbus_stop(void)
 {
 	stopping = 1;
+	/* Not alive any more: the calls this instance ran are taken over by
+	 * the next instance that sees one of their events (§9), at once. */
+	if (cmd_ready)
+		rbus_cmd(NULL, NULL, "DEL fc:cc:%s", cfg->instance);
 	uv_timer_stop(&tick);
 	uv_close((uv_handle_t *)&tick, NULL);
 	if (cmd)

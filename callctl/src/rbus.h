@@ -20,6 +20,10 @@ typedef void (*rbus_event_cb)(const char *id, const char *json, size_t len);
 typedef void (*rbus_tick_cb)(void);
 
 int rbus_start(uv_loop_t *loop, const fc_config *cfg, rbus_event_cb on_event, rbus_tick_cb on_tick);
+/* Stops reading events (the instance is stopping). */
+void rbus_pause(void);
+/* Releases this instance's liveness key, then closes the connections once
+ * what was sent has been answered. */
 void rbus_stop(void);
 int rbus_connected(void);
 /* Async command on the "cmd" connection; cb may be NULL. Returns 0, or -1

@@ -197,3 +197,37 @@ class CrashBridgeTest(DialTestCase):
         self.assertEqual(got, [(0, "initiated"), (1, "ringing"), (2, "in-progress"),
                                (3, "completed")], got)
         self.assertTrue(wait_until(lambda: not st.redis_keys("fc:live:*"), 5))
+
+    def test_callctl_stopped_bridged_call_goes_on(self):
+        """SIGTERM (docker stop, an upgrade) of the callctl running a
+        bridged call: it exits at once (status 0) without touching the
+        call, releases its liveness so another instance takes the call over
+        with the next event, and the call ends normally later."""
+        st = self.new_stack("stopbr")
+        app = self.new_app(auth_token=st.auth_token)
+        cb = self.path("status")
+        app.route(cb, "")
+        b = self.uas("uas_answer", ring_ms=0, bye_ms=0, timeout=60)
+        num, p = self.number(), self.path()
+        app.route(p, dial_twiml(sip_noun(b.uri())))
+        st.create_number(num, app.url(p), StatusCallback=app.url(cb))
+        a = self.caller(num, stack=st, call_ms=4000, timeout=60)
+        self.assertTrue(b.wait_request("ACK", 1, 10), b.snapshot().summary())
+        sid = app.wait_requests(p, 1)[0].params["CallSid"]
+        self.assertTrue(wait_until(lambda: st.redis("HGET", "fc:live:" + sid, "snap"), 5))
+        owner = st.redis("HGET", "fc:live:" + sid, "owner")
+        old = st.procs["callctl"]
+        t0 = time.time()
+        old.stop(grace=8)
+        self.assertEqual(old.popen.returncode, 0, old.tail())
+        self.assertLess(time.time() - t0, 3, "callctl took long to stop")
+        self.assertEqual(st.redis("EXISTS", "fc:cc:" + owner), "0", "liveness not released")
+        self.assertNotIn("Sanitizer", "".join(old.tail(200)))
+        st.start_callctl()
+        ra, rb = a.wait(), b.wait()
+        self.assertEqual(ra.rc, 0, ra.summary())
+        self.assertEqual(len(rb.recv_requests("BYE")), 1, rb.summary())
+        self.assertEqual(st.wait_call_status(sid, ("completed",), 10)[1]["status"], "completed")
+        time.sleep(1)
+        self.assertEqual([r.params["CallStatus"] for r in app.requests(cb)], ["completed"])
+        self.assertTrue(wait_until(lambda: not st.redis_keys("fc:live:*"), 5))
