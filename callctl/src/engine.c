@@ -1174,6 +1174,19 @@ static void after_take(const char *id, const char *root, const char *type, json_
 		orphan_event(id, root, type, ev);
 }
 
+void eng_take_over(const char *root)
+{
+	json_t *ev = json_pack("{s:s,s:s,s:s}", "type", "call.takeover", "call_sid", root, "root",
+	                       root);
+	if (!ev || call_find(root)) {
+		json_decref(ev);
+		return;
+	}
+	LOGI("call %s: its owner is gone and no event came: taking it over", root);
+	resume_take("", root, "call.takeover", ev, after_take);
+	json_decref(ev);
+}
+
 static void owner_cb(redisAsyncContext *rc, void *r, void *priv)
 {
 	(void)rc;
@@ -1322,6 +1335,7 @@ static void on_tick(void)
 {
 	call_foreach(touch_call);
 	proxywatch_tick();
+	sweep_tick();
 }
 
 void eng_proxy_lost(call *c)

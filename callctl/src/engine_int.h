@@ -102,6 +102,12 @@ json_t *dial_snapshot(call *c);
  * again); -1 when it does not make sense. */
 int dial_restore(call *c, json_t *j);
 
+/* sweep.c: every 5 s, calls of dead owners no event will bring back. */
+void sweep_tick(void);
+/* This instance took root over without an event (sweep.c): rebuild it from
+ * its snapshot, else end it in order. */
+void eng_take_over(const char *root);
+
 /* resume.c: snapshots of resting calls in fc:live (bus-protocol.md §9). */
 /* Writes, refreshes or drops c's snapshot after its state changed. */
 void resume_save(call *c);

@@ -59,3 +59,37 @@ class ProxyLossTest(DialTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DoubleFaultTest(DialTestCase):
+    shared_stack = False
+
+    def test_owner_and_proxy_killed(self):
+        """The callctl running a bridged call and the call's proxy both die:
+        no event will ever come. Another instance finds the call among the
+        live ones whose owner is dead (sweep), takes it over, sees its proxy
+        gone and ends it in the records: completed, its dialled leg too,
+        the status callback once, no live state left."""
+        st = self.new_stack("double")
+        app = self.new_app(auth_token=st.auth_token)
+        b = self.uas("uas_answer", ring_ms=0, bye_ms=0, timeout=90)
+        num, p, cb = self.number(), self.path(), self.path("status")
+        app.route(p, dial_twiml(sip_noun(b.uri())))
+        app.route(cb, "")
+        st.create_number(num, app.url(p), StatusCallback=app.url(cb))
+        a = self.caller(num, stack=st, call_ms=0, timeout=90)
+        self.assertTrue(b.wait_request("ACK", 1, 10), b.snapshot().summary())
+        sid = app.wait_requests(p, 1)[0].params["CallSid"]
+        self.assertTrue(wait_until(lambda: st.redis("HGET", "fc:live:" + sid, "snap"), 5))
+        st.kill_callctl()
+        st.procs["kamailio"].kill()
+        killed = time.time()
+        st.start_callctl()
+        code, rec = st.wait_call_status(sid, ("completed",), timeout=40)
+        self.assertEqual(rec["status"], "completed", rec)
+        self.assertLess(time.time() - killed, 35)
+        st2, kids = st.rest("GET", "Calls.json", {"ParentCallSid": sid})
+        self.assertEqual([k["status"] for k in kids["calls"]], ["completed"], kids)
+        self.assertTrue(wait_until(lambda: not st.redis_keys("fc:live:*"), 5), st.redis_keys("fc:live:*"))
+        time.sleep(1)
+        self.assertEqual([r.params["CallStatus"] for r in app.requests(cb)], ["completed"])
