@@ -5,10 +5,13 @@
 #   3. make test-unit           (unit tests, plain and ASan/UBSan builds)
 #   4. make fuzz-smoke          (only when tests/fuzz has harnesses)
 #   5. tests/e2e/run.py         (end-to-end tests against real stacks)
+#   6. tests/compose/run.sh     (make test-compose: the Docker Compose deployment
+#                                under scale and faults; "compose tests SKIPPED:
+#                                <reason>" and nothing counted without an engine)
 # Every stage runs even when an earlier test stage failed (a failed install
 # or build stops here: nothing after it could run). Stage output is also kept
 # in build/test-logs/. The last line is "N passed, N failed", adding up unit
-# tests (cmocka counts), fuzzers (one each) and e2e tests; a stage that fails
+# tests (cmocka counts), fuzzers (one each), e2e and compose tests; a stage that fails
 # without reporting counts counts as one failure. Exit status 0 only when
 # nothing failed.
 set -uo pipefail
@@ -105,6 +108,10 @@ fi
 stage "end-to-end tests"
 run_logged "$logs/e2e.log" python3 tests/e2e/run.py
 add_counts "$logs/e2e.log" $? e2e
+
+stage "compose tests (Docker)"
+run_logged "$logs/compose.log" bash tests/compose/run.sh
+add_counts "$logs/compose.log" $? compose
 
 summary
 [ "$total_f" -eq 0 ]
