@@ -131,4 +131,40 @@
 	"           'proxy', best) "                                                               \
 	"return {'go', best}"
 
+/* A resting call's snapshot (resume.c). KEYS: live. ARGV: me, JSON. Only
+ * the owner writes; nothing is written once fc:live is gone. */
+#define LUA_SNAP_SET                                                                               \
+	"if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end "                    \
+	"redis.call('HSET', KEYS[1], 'snap', ARGV[2]) return 1"
+
+/* Calls of dead owners no event will bring back (sweep.c). KEYS: a page of
+ * fc:live keys. ARGV: me. Returns the roots taken. */
+#define LUA_SWEEP                                                                                  \
+	"local out = {} "                                                                          \
+	"for _, k in ipairs(KEYS) do "                                                             \
+	"  local o = redis.call('HGET', k, 'owner') "                                              \
+	"  local st = redis.call('HGET', k, 'state') "                                             \
+	"  if o and o ~= ARGV[1] and st ~= 'queued' "                                              \
+	"     and redis.call('EXISTS', 'fc:cc:'..o) == 0 then "                                    \
+	"    local p = redis.call('HGET', k, 'proxy') "                                            \
+	"    if redis.call('HEXISTS', k, 'snap') == 1 "                                            \
+	"       or (p and redis.call('EXISTS', 'fc:proxy:'..p) == 0) then "                        \
+	"      redis.call('HSET', k, 'owner', ARGV[1]) "                                           \
+	"      out[#out+1] = string.sub(k, 9) "                                                    \
+	"    end "                                                                                 \
+	"  end "                                                                                   \
+	"end "                                                                                     \
+	"return out"
+
+/* An inbox of a dead instance back to fc:events (rbus.c, bus-protocol.md
+ * §9). KEYS: the inbox, its owner's fc:cc key, fc:events. Moves and deletes
+ * it in one go (so only one instance moves it), unless its owner is alive;
+ * returns how many events moved. */
+#define LUA_RESCUE                                                                                 \
+	"if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end "                                 \
+	"local e = redis.call('XRANGE', KEYS[1], '-', '+') "                                       \
+	"for _, x in ipairs(e) do "                                                                \
+	"  redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', unpack(x[2])) end "           \
+	"redis.call('DEL', KEYS[1]) return #e"
+
 #endif

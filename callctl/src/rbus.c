@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "lua_scripts.h"
 #include "timefmt.h"
 
 #define TOUCH_MAX 256
@@ -227,19 +228,39 @@ static void consumers_cb(redisAsyncContext *c, void *r, void *priv)
 	}
 }
 
+/* ---- SCAN in pages --------------------------------------------------------- */
+
+static void scan_cb(redisAsyncContext *c, void *r, void *priv)
+{
+	(void)c;
+	redisReply *reply = r;
+	rbus_scan_t *sc = priv;
+	if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+	    reply->element[0]->type != REDIS_REPLY_STRING ||
+	    reply->element[1]->type != REDIS_REPLY_ARRAY)
+		return;
+	snprintf(sc->cursor, sizeof sc->cursor, "%s", reply->element[0]->str);
+	redisReply *keys = reply->element[1];
+	const char *v[RBUS_SCAN_PAGE];
+	size_t n = 0;
+	for (size_t i = 0; i < keys->elements && n < RBUS_SCAN_PAGE; i++)
+		if (keys->element[i]->type == REDIS_REPLY_STRING)
+			v[n++] = keys->element[i]->str;
+	if (n)
+		sc->page(v, n);
+}
+
+void rbus_scan(rbus_scan_t *sc)
+{
+	if (!sc->cursor[0])
+		snprintf(sc->cursor, sizeof sc->cursor, "0");
+	rbus_cmd(scan_cb, sc, "SCAN %s MATCH %s COUNT %d", sc->cursor, sc->match, RBUS_SCAN_PAGE);
+}
+
+/* ---- inboxes of dead instances ---------------------------------------------- */
+
 /* Events forwarded to an instance that died before reading them go back
- * to fc:events, where a live instance takes them (bus-protocol.md §9): an
- * inbox whose owner's liveness key has expired is moved and deleted in one
- * script, so only one instance moves it. */
-#define LUA_RESCUE                                                                                 \
-	"if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end "                                 \
-	"local e = redis.call('XRANGE', KEYS[1], '-', '+') "                                       \
-	"for _, x in ipairs(e) do "                                                                \
-	"  redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', unpack(x[2])) end "           \
-	"redis.call('DEL', KEYS[1]) return #e"
-
-static char scan_cursor[32] = "0";
-
+ * to fc:events, where a live instance takes them (bus-protocol.md §9). */
 static void rescued_cb(redisAsyncContext *c, void *r, void *priv)
 {
 	(void)c;
@@ -251,19 +272,11 @@ static void rescued_cb(redisAsyncContext *c, void *r, void *priv)
 	free(key);
 }
 
-static void scan_cb(redisAsyncContext *c, void *r, void *priv)
+static void rescue_page(const char **keys, size_t n)
 {
-	(void)c;
-	(void)priv;
-	redisReply *reply = r;
-	if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-	    reply->element[0]->type != REDIS_REPLY_STRING)
-		return;
-	snprintf(scan_cursor, sizeof scan_cursor, "%s", reply->element[0]->str);
-	redisReply *keys = reply->element[1];
-	for (size_t i = 0; keys->type == REDIS_REPLY_ARRAY && i < keys->elements; i++) {
-		const char *k = keys->element[i]->str;
-		if (!k || strncmp(k, "fc:inbox:", 9) || !strcmp(k + 9, cfg->instance))
+	for (size_t i = 0; i < n; i++) {
+		const char *k = keys[i];
+		if (strncmp(k, "fc:inbox:", 9) || !strcmp(k + 9, cfg->instance))
 			continue;
 		char cc[300];
 		snprintf(cc, sizeof cc, "fc:cc:%s", k + 9);
@@ -276,7 +289,8 @@ static void scan_cb(redisAsyncContext *c, void *r, void *priv)
 
 static void rescue_inboxes(void)
 {
-	rbus_cmd(scan_cb, NULL, "SCAN %s MATCH fc:inbox:* COUNT 200", scan_cursor);
+	static rbus_scan_t sc = {.match = "fc:inbox:*", .page = rescue_page};
+	rbus_scan(&sc);
 }
 
 static void cmd_seen_cb(redisAsyncContext *c, void *r, void *priv)

@@ -20,6 +20,17 @@ typedef void (*rbus_event_cb)(const char *id, const char *json, size_t len);
 typedef void (*rbus_tick_cb)(void);
 
 int rbus_start(uv_loop_t *loop, const fc_config *cfg, rbus_event_cb on_event, rbus_tick_cb on_tick);
+/* Walks the keys matching match, one SCAN page per rbus_scan() call: page
+ * gets the page's keys (at most RBUS_SCAN_PAGE; the strings live as long
+ * as the call). The cursor wraps around by itself. */
+#define RBUS_SCAN_PAGE 200
+typedef struct rbus_scan_t {
+	const char *match;
+	void (*page)(const char **keys, size_t n);
+	char cursor[32]; /* "" or "0": from the start */
+} rbus_scan_t;
+void rbus_scan(rbus_scan_t *sc);
+
 /* Stops reading events (the instance is stopping). */
 void rbus_pause(void);
 /* Releases this instance's liveness key, then closes the connections once

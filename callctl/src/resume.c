@@ -16,14 +16,10 @@
 
 #include "engine_int.h"
 #include "log.h"
+#include "lua_scripts.h"
 #include "rbus.h"
 #include "sid.h"
 #include "twiml.h"
-
-/* Only the owner writes; nothing is written once fc:live is gone. */
-#define LUA_SNAP_SET                                                                               \
-	"if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end "                    \
-	"redis.call('HSET', KEYS[1], 'snap', ARGV[2]) return 1"
 
 json_t *jsnap_str(const char *s)
 {

@@ -14,30 +14,10 @@
 #include <string.h>
 
 #include "engine_int.h"
+#include "lua_scripts.h"
 #include "rbus.h"
 
 #define EVERY_TICKS 5
-#define PAGE 200
-
-/* KEYS: fc:live keys. ARGV: me. Returns the roots taken. */
-#define LUA_SWEEP                                                                                  \
-	"local out = {} "                                                                          \
-	"for _, k in ipairs(KEYS) do "                                                             \
-	"  local o = redis.call('HGET', k, 'owner') "                                              \
-	"  local st = redis.call('HGET', k, 'state') "                                             \
-	"  if o and o ~= ARGV[1] and st ~= 'queued' "                                              \
-	"     and redis.call('EXISTS', 'fc:cc:'..o) == 0 then "                                    \
-	"    local p = redis.call('HGET', k, 'proxy') "                                            \
-	"    if redis.call('HEXISTS', k, 'snap') == 1 "                                            \
-	"       or (p and redis.call('EXISTS', 'fc:proxy:'..p) == 0) then "                        \
-	"      redis.call('HSET', k, 'owner', ARGV[1]) "                                           \
-	"      out[#out+1] = string.sub(k, 9) "                                                    \
-	"    end "                                                                                 \
-	"  end "                                                                                   \
-	"end "                                                                                     \
-	"return out"
-
-static char cursor[32] = "0";
 
 static void taken_cb(redisAsyncContext *rc, void *r, void *priv)
 {
@@ -49,32 +29,18 @@ static void taken_cb(redisAsyncContext *rc, void *r, void *priv)
 			eng_take_over(reply->element[i]->str);
 }
 
-static void scan_cb(redisAsyncContext *rc, void *r, void *priv)
+/* One script for the page: KEYS = its fc:live keys. */
+static void sweep_page(const char **keys, size_t n)
 {
-	(void)rc;
-	(void)priv;
-	redisReply *reply = r;
-	if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-	    reply->element[0]->type != REDIS_REPLY_STRING ||
-	    reply->element[1]->type != REDIS_REPLY_ARRAY)
-		return;
-	snprintf(cursor, sizeof cursor, "%s", reply->element[0]->str);
-	redisReply *keys = reply->element[1];
-	if (!keys->elements)
-		return;
-	const char *argv[PAGE + 8];
-	int argc = 0;
+	const char *argv[RBUS_SCAN_PAGE + 8];
 	char nkeys[16];
+	int argc = 0;
 	argv[argc++] = "EVAL";
 	argv[argc++] = LUA_SWEEP;
 	argv[argc++] = nkeys;
-	int n = 0;
-	for (size_t i = 0; i < keys->elements && n < PAGE; i++)
-		if (keys->element[i]->type == REDIS_REPLY_STRING) {
-			argv[argc++] = keys->element[i]->str;
-			n++;
-		}
-	snprintf(nkeys, sizeof nkeys, "%d", n);
+	snprintf(nkeys, sizeof nkeys, "%zu", n);
+	for (size_t i = 0; i < n; i++)
+		argv[argc++] = keys[i];
 	argv[argc++] = rbus_instance();
 	rbus_cmdargv(taken_cb, NULL, argc, argv, NULL);
 }
@@ -82,7 +48,8 @@ static void scan_cb(redisAsyncContext *rc, void *r, void *priv)
 void sweep_tick(void)
 {
 	static unsigned ticks;
+	static rbus_scan_t sc = {.match = "fc:live:*", .page = sweep_page};
 	if (++ticks % EVERY_TICKS)
 		return;
-	rbus_cmd(scan_cb, NULL, "SCAN %s MATCH fc:live:* COUNT %d", cursor, PAGE);
+	rbus_scan(&sc);
 }
