@@ -332,13 +332,22 @@ static void early_cb(const char *sdp, const char *err, void *ud)
 	call_unref(c);
 }
 
-static void on_progress(call *c, dial *d, dleg *l, json_t *ev)
+/* A leg reaches "ringing" once: at its first 1xx, or just before "in-progress"
+ * when its 2xx came without one (a callee that answers at once, or a 180 that
+ * another SIP worker handled after the 200 and tm dropped) — Twilio's calls go
+ * initiated → ringing → in-progress, and status callbacks follow suit. */
+static void leg_ringing(call *c, dleg *l)
 {
 	if (l->state == L_STARTED) {
 		l->state = L_RINGING;
 		eng_record_status(l->sid, "ringing");
 		leg_event(c, l, TWIML_EV_RINGING, "ringing");
 	}
+}
+
+static void on_progress(call *c, dial *d, dleg *l, json_t *ev)
+{
+	leg_ringing(c, l);
 	const char *sdp = json_string_value(json_object_get(ev, "sdp"));
 	if (d->answer_on_bridge && !c->answered && sdp && d->early_leg < 0) {
 		/* Early media from one leg only: the first that has some. */
@@ -367,6 +376,7 @@ static void on_answered(call *c, dial *d, dleg *l, json_t *ev)
 		return;
 	}
 	d->winner = (int)(l - d->legs);
+	leg_ringing(c, l);
 	l->state = L_ANSWERED;
 	l->answer_ms = now_ms();
 	l->code = 200;

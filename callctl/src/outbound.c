@@ -406,25 +406,35 @@ static void on_answered(call *c, outcall *o, json_t *ev)
 		answer_cb(NULL, "cannot send the answer", c);
 }
 
+/* "ringing" once per call: at the first 1xx, or just before "in-progress" when
+ * the 2xx came first (see leg_ringing in dial.c). */
+static void ringing(call *c, outcall *o)
+{
+	if (o->ringing)
+		return;
+	o->ringing = 1;
+	form_set(&c->params, "CallStatus", "ringing");
+	eng_record_status(c->leg, "ringing");
+	progress_event(c, TWIML_EV_RINGING, "ringing", 0);
+}
+
 int outbound_leg_event(call *c, const char *type, json_t *ev)
 {
 	outcall *o = c->out;
 	if (!o || o->phase == O_UP)
 		return 0;
 	if (!strcmp(type, "call.progress")) {
-		if (o->phase == O_DIALING && !o->ringing) {
-			o->ringing = 1;
-			form_set(&c->params, "CallStatus", "ringing");
-			eng_record_status(c->leg, "ringing");
-			progress_event(c, TWIML_EV_RINGING, "ringing", 0);
-		}
+		if (o->phase == O_DIALING)
+			ringing(c, o);
 		return 1;
 	}
 	if (!strcmp(type, "call.answered")) {
-		if (o->phase == O_DIALING && !c->ending)
+		if (o->phase == O_DIALING && !c->ending) {
+			ringing(c, o); /* a 2xx without a 1xx before it still rang */
 			on_answered(c, o, ev);
-		else
+		} else {
 			eng_cmd(c, c->proxy, c->leg, json_pack("{s:s}", "op", "hangup"));
+		}
 		return 1;
 	}
 	if (!strcmp(type, "call.ended")) {

@@ -222,6 +222,31 @@ class DialActionTest(DialTestCase):
         self.assertTrue(Pc.get("CallDuration", "").isdigit(), Pc)
         self.assertNotIn("ParentCallSid", Pc)
 
+    def test_ringing_callback_when_answered_at_once(self):
+        """A callee that answers with 200 and no 1xx at all (and a 180 that
+        Kamailio's workers handle after the 200 looks the same): the leg's
+        callbacks are still initiated, ringing, in-progress, completed, each
+        once and in SequenceNumber order, and its record ends completed."""
+        ok = self.uas("uas_answer", user="ok", early=2, bye_ms=800)
+        sc = self.path("sc")
+        self.app.route(sc, "")
+        num, p = self.route_number(dial_twiml(
+            sip_noun(ok.uri(), statusCallback=self.app.url(sc),
+                     statusCallbackEvent="initiated ringing answered completed")))
+        res = self.caller(num, call_ms=0, timeout=30).wait()
+        self.assertEqual(res.rc, 0, res.summary())
+        snap = ok.snapshot()
+        self.assertFalse([m for m in snap.messages if m.direction == "sent" and m.code and 100 < m.code < 200],
+                         "the callee sent a 1xx other than 100:\n" + snap.summary())
+        r = self.app.wait_requests(sc, 4, 8)
+        time.sleep(0.5)
+        r = self.app.requests(sc)
+        self.assertEqual([(x.params.get("SequenceNumber"), x.params.get("CallStatus")) for x in r],
+                         [("0", "initiated"), ("1", "ringing"), ("2", "in-progress"), ("3", "completed")],
+                         [x.params for x in r])
+        st, body = self.stack.wait_call_status(r[0].params["CallSid"], ("completed",))
+        self.assertEqual((st, body.get("status")), (200, "completed"), body)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -113,6 +113,20 @@ class CallsCreateTest(DialTestCase):
         gaps = [reqs[i + 1].arrived - reqs[i].arrived for i in range(3)]
         self.assertTrue(all(g > 0.35 for g in gaps), gaps)
 
+    def test_ringing_callback_when_answered_at_once(self):
+        """The created call's callee answers with 200 and no 1xx: ringing is
+        still reported once, between initiated and in-progress."""
+        a = self.uas("uas_answer", early=2, bye_ms=0)
+        cb = self.path("status")
+        self.app.route(cb, "")
+        self.created(To=a.uri(), Twiml=HANGUP, StatusCallback=self.app.url(cb),
+                     StatusCallbackEvent="initiated ringing answered completed")
+        self.app.wait_requests(cb, 4, 10)
+        time.sleep(0.5)
+        reqs = self.app.requests(cb)
+        self.assertEqual([(r.params["SequenceNumber"], r.params["CallStatus"]) for r in reqs],
+                         [("0", "initiated"), ("1", "ringing"), ("2", "in-progress"), ("3", "completed")])
+
     def test_media_through_created_call(self):
         """RTP between the created call's callee and the leg its <Dial>
         bridges it to flows both ways through rtpengine; the callee is
