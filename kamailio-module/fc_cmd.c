@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "../../core/dprint.h"
+#include "fc_ack.h"
 #include "fc_dlg.h"
 #include "fc_mod.h"
 #include "fc_queue.h"
@@ -264,7 +265,8 @@ static void op_hangup(json_t *cmd, const char *sid, const char *id)
 	}
 	int rc = 0;
 	if (state == FC_CONFIRMED) {
-		if (!again || !(id && *id))
+		/* An inbound leg's BYE waits for the ACK of our 2xx (fc_ack.c). */
+		if ((!again || !(id && *id)) && !(kind == FC_LEG_IN && fc_ack_hold(sid, cmd)))
 			rc = fc_dlg_send(sid, "BYE", hdrs, NULL, NULL, err, sizeof err);
 	} else if (kind == FC_LEG_OUT) {
 		rc = fc_uac_cancel(sid, err, sizeof err);
@@ -293,6 +295,9 @@ static void op_request(json_t *cmd, const char *sid, const char *id)
 		return;
 	}
 	if (seen(sid, id))
+		return;
+	/* A re-INVITE of an inbound leg waits for the ACK of our 2xx. */
+	if (!strcmp(method, "INVITE") && fc_ack_hold(sid, cmd))
 		return;
 	if (!strcmp(method, "REFER")) {
 		/* Its NOTIFYs may overtake the 202: accept them from now on. */

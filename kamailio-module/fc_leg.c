@@ -199,6 +199,8 @@ void fc_leg_remove(const char *sid)
 			unindex(l);
 			if (l->invite)
 				shm_free(l->invite);
+			if (l->held)
+				shm_free(l->held);
 			shm_free(l);
 			__atomic_sub_fetch(leg_count, 1, __ATOMIC_RELAXED);
 			break;

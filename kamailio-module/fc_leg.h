@@ -52,6 +52,8 @@ typedef struct fc_leg {
 	int last_progress; /* last 1xx code reported (out-leg) */
 	int progress_sdp;  /* a 1xx with SDP was reported */
 	int refer_sub;     /* we sent a REFER: its NOTIFYs are accepted */
+	int acked;         /* in-leg: the ACK of our 2xx came, or its transaction ended */
+	char *held;        /* in-leg: shm, commands waiting for that ACK (fc_ack.c) */
 	char auth_user[128], auth_pass[128];
 	char *invite;     /* out-leg: shm "headers\0sdp\0" of the INVITE (digest retry) */
 	unsigned int seq; /* last event seq emitted */

@@ -29,6 +29,7 @@
 #include "fc_indialog.h"
 #include "fc_replace.h"
 #include "fc_drain.h"
+#include "fc_ack.h"
 
 MODULE_VERSION
 
@@ -53,11 +54,13 @@ static void mod_destroy(void);
 static int w_fulcrum_invite(struct sip_msg *msg, char *p1, char *p2);
 static int w_fulcrum_dialog(struct sip_msg *msg, char *p1, char *p2);
 static int w_fulcrum_draining(struct sip_msg *msg, char *p1, char *p2);
+static int w_fulcrum_ack(struct sip_msg *msg, char *p1, char *p2);
 
 static cmd_export_t cmds[] = {
     {"fulcrum_invite", (cmd_function)w_fulcrum_invite, 0, 0, 0, REQUEST_ROUTE},
     {"fulcrum_dialog", (cmd_function)w_fulcrum_dialog, 0, 0, 0, REQUEST_ROUTE},
     {"fulcrum_draining", (cmd_function)w_fulcrum_draining, 0, 0, 0, ANY_ROUTE},
+    {"fulcrum_ack", (cmd_function)w_fulcrum_ack, 0, 0, 0, REQUEST_ROUTE},
     {0, 0, 0, 0, 0, 0}};
 
 static param_export_t params[] = {{"redis_url", PARAM_STRING, &fc_redis_url},
@@ -240,6 +243,8 @@ static void tm_cb(struct cell *t, int type, struct tmcb_params *ps)
 		fc_leg_unlock(sid);
 		if (!keep) {
 			fc_end_leg_code(sid, "failed", t->uas.status ? (int)t->uas.status : 500);
+		} else {
+			fc_ack_done(sid); /* a BYE that waited for the ACK goes now */
 		}
 	}
 }
@@ -370,6 +375,13 @@ static int w_fulcrum_dialog(struct sip_msg *msg, char *p1, char *p2)
 	(void)p1;
 	(void)p2;
 	return fc_dialog_request(msg) < 0 ? -1 : 1;
+}
+
+static int w_fulcrum_ack(struct sip_msg *msg, char *p1, char *p2)
+{
+	(void)p1;
+	(void)p2;
+	return fc_ack_request(msg);
 }
 
 int fc_reply_leg(const char *sid, int code, const char *reason, const char *hdrs, const char *body,

@@ -1296,7 +1296,7 @@ _REFER_VARS = {"refer_ms": 500, "refer_count": 1, "refer_code": 202, "notify": 1
 # keys of the REFER scenarios (sipp/*transferor*.xml, *refer_recv*.xml)
 _REFER_KEYS = {"refer_to": "<sip:nobody@127.0.0.1>", "refer_hdrs": "", "refer_reason": "Accepted",
                "notify_reason": "OK"}
-_COMMON_SIPP_VARS = {"ring_ms", "bye_ms", "hold_ms", "early", "code", "proxy", "call_ms",
+_COMMON_SIPP_VARS = {"ring_ms", "bye_ms", "hold_ms", "early", "code", "proxy", "call_ms", "ack_ms",
                      "cancel_ms"} | set(_REFER_VARS)
 _UAS_VAR_DEFAULTS = dict({"ring_ms": 0, "bye_ms": 0, "hold_ms": 1000, "early": 0, "code": 486, "proxy": 0},
                          **_REFER_VARS)

@@ -5,7 +5,7 @@ import email.utils
 import time
 import unittest
 
-from harness import CALL_SID_RE, XML_DECL, DialTestCase, wait_until
+from harness import CALL_SID_RE, XML_DECL, DialTestCase, dial_twiml, sip_noun, wait_until
 from rtp import RtpEndpoint, parse_sdp
 
 
@@ -77,6 +77,67 @@ class AnswerTest(DialTestCase):
         self.assertTrue(self.app.wait_responded(req, 5))
         self.assertGreaterEqual(res.final().time - req.responded, 0.8, res.summary())
         self.assertEqual(len(set(b.header("Via") for b in res.recv_requests("BYE"))), 1, res.summary())
+
+    def test_hangup_waits_for_the_ack(self):
+        """RFC 3261 §15.1.1: a caller that sends its ACK 1.5 s after the
+        200 OK gets Fulcrum's BYE (for <Hangup/>) only after that ACK, not
+        with the 200; the 200 is retransmitted meanwhile; record completed."""
+        num, p = self.route_number(XML_DECL + "<Response><Hangup/></Response>")
+        res = self.caller(num, scenario="uac_late_ack", ack_ms=1500, timeout=20).wait()
+        self.assertEqual(res.rc, 0, res.summary())
+        ok = res.final()
+        self.assertEqual(ok.code if ok else None, 200, res.summary())
+        acks = res.sent("ACK")
+        byes = res.recv_requests("BYE")
+        self.assertTrue(acks and byes, res.summary())
+        self.assertGreaterEqual(acks[0].time - ok.time, 1.4, res.summary())
+        self.assertGreaterEqual(byes[0].time, acks[0].time, "BYE before the caller's ACK:\n" + res.summary())
+        self.assertLess(byes[0].time - acks[0].time, 2.0, res.summary())
+        self.assertGreaterEqual(len(res.received(200, "INVITE")), 2, "200 OK not retransmitted before the ACK\n" + res.summary())
+        st, call = self.stack.wait_call_status(self.call_sid_of(p), {"completed"}, 8)
+        self.assertEqual(call.get("status"), "completed", call)
+
+    def test_no_ack_ends_the_call(self):
+        """RFC 3261 §13.3.1.4: a caller that never ACKs the 200 OK of a
+        <Dial> bridge gets the 200 retransmitted until tm's transaction ends
+        (wait_timer, 5 s), then a BYE; the bridge's re-INVITE, which waited
+        for the ACK (§14.1), is never sent; the callee gets BYE; records
+        completed."""
+        callee = self.uas("uas_answer", user="bob", bye_ms=0)
+        num, p = self.route_number(dial_twiml(sip_noun(callee.uri())))
+        res = self.caller(num, scenario="uac_late_ack", ack_ms=-1, timeout=30).wait()
+        self.assertEqual(res.rc, 0, res.summary())
+        ok = res.final()
+        self.assertEqual(ok.code if ok else None, 200, res.summary())
+        self.assertFalse(res.sent("ACK"), res.summary())
+        self.assertFalse(res.recv_requests("INVITE"), "re-INVITE before the ACK:\n" + res.summary())
+        byes = res.recv_requests("BYE")
+        self.assertTrue(byes, res.summary())
+        self.assertGreaterEqual(byes[0].time - ok.time, 4.5, res.summary())
+        self.assertLess(byes[0].time - ok.time, 8.0, res.summary())
+        oks = [m.time for m in res.received(200, "INVITE")]
+        self.assertGreaterEqual(len(oks), 3, "200 OK not retransmitted:\n" + res.summary())
+        self.assertTrue(callee.wait_request("BYE", 1, 10), callee.snapshot().summary())
+        sid = self.call_sid_of(p)
+        st, call = self.stack.wait_call_status(sid, {"completed"}, 10)
+        self.assertEqual(call.get("status"), "completed", call)
+
+    def test_bridge_reinvite_waits_for_the_ack(self):
+        """§14.1: a caller that ACKs 1.5 s late while its <Dial> callee
+        answers at once gets the bridge's re-INVITE only after its ACK, and
+        the call goes on until the callee hangs up."""
+        callee = self.uas("uas_answer", user="bob", early=2, bye_ms=3000)
+        num, p = self.route_number(dial_twiml(sip_noun(callee.uri())))
+        res = self.caller(num, scenario="uac_late_ack", ack_ms=1500, timeout=30).wait()
+        self.assertEqual(res.rc, 0, res.summary())
+        acks = [m for m in res.sent("ACK") if "1 ACK" in (m.header("CSeq") or "")]
+        reinv = res.recv_requests("INVITE")
+        self.assertTrue(acks, res.summary())
+        self.assertTrue(reinv, "no re-INVITE at the bridge:\n" + res.summary())
+        self.assertGreaterEqual(reinv[0].time, acks[0].time, "re-INVITE before the ACK:\n" + res.summary())
+        byes = res.recv_requests("BYE")
+        self.assertTrue(byes, res.summary())
+        self.assertGreaterEqual(byes[0].time - acks[0].time, 1.0, res.summary())
 
     def test_reject_never_answers(self):
         """<Reject/> → 404 and <Reject reason="busy"/> → 486: no 200, no
