@@ -5,15 +5,19 @@
  * Twilio does not promise an order ("requests may arrive out of order");
  * an app keeping per-call state is simpler when it holds, and a slow app
  * delays only that call's later callbacks (each bounded by the webhook
- * timeout). Runs on the engine's loop. */
+ * timeout). Each is kept in Redis until it is answered or failed for good, so
+ * that another instance sends it if this one dies (outbox.c). Runs on the
+ * engine's loop. */
 #include "callbacks.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "outbox.h"
 
 typedef struct pending {
+	char key[OUTBOX_KEY_LEN]; /* its entry in the outbox (outbox.c) */
 	char *url, *method;
 	form params;
 	struct pending *next;
@@ -74,6 +78,7 @@ static void done_cb(const webhook_result *r, void *ud)
 	c->head = p->next;
 	if (!c->head)
 		c->tail = NULL;
+	outbox_done(p->key);
 	pending_free(p);
 	start_head(c);
 }
@@ -92,13 +97,15 @@ static void start_head(chain *c)
 			return;
 		LOGW("status callback %s: cannot start", p->url);
 		c->head = p->next;
+		outbox_done(p->key);
 		pending_free(p);
 	}
 	unlink_chain(c);
 	free(c);
 }
 
-void callbacks_send(const char *url, const char *method, const form *params)
+/* Queues a callback; key NULL: a new one, kept in the outbox first. */
+static void queue(const char *key, const char *url, const char *method, const form *params)
 {
 	const char *sid = form_get(params, "CallSid");
 	pending *p = calloc(1, sizeof *p);
@@ -112,6 +119,12 @@ void callbacks_send(const char *url, const char *method, const form *params)
 	if (!p->url || !p->method || form_append(&p->params, params) < 0) {
 		pending_free(p);
 		return;
+	}
+	if (key) {
+		snprintf(p->key, sizeof p->key, "%s", key);
+	} else {
+		outbox_key(p->key);
+		outbox_put(p->key, p->url, p->method, &p->params);
 	}
 	if (!sid)
 		sid = "";
@@ -133,6 +146,16 @@ void callbacks_send(const char *url, const char *method, const form *params)
 	c->next = table[bucket(sid)];
 	table[bucket(sid)] = c;
 	start_head(c);
+}
+
+void callbacks_send(const char *url, const char *method, const form *params)
+{
+	queue(NULL, url, method, params);
+}
+
+void callbacks_resend(const char *key, const char *url, const char *method, const form *params)
+{
+	queue(key, url, method, params);
 }
 
 int callbacks_busy(void)

@@ -12,6 +12,9 @@ void callbacks_init(webhook_client *wh, const char *auth_token);
  * the callbacks of the same CallSid still in flight; params are copied.
  * Failures are logged, never reported. */
 void callbacks_send(const char *url, const char *method, const form *params);
+/* Queues a callback taken over from a dead instance's outbox under its
+ * entry key there (outbox.c), behind those of the same CallSid. */
+void callbacks_resend(const char *key, const char *url, const char *method, const form *params);
 /* 1 while some callback is in flight or waiting. */
 int callbacks_busy(void);
 /* Drops every waiting callback (before the webhook client is freed: the

@@ -18,6 +18,7 @@
 #include "callbacks.h"
 #include "engine_int.h"
 #include "media.h"
+#include "outbox.h"
 #include "log.h"
 #include "lua_scripts.h"
 #include "phone.h"
@@ -1336,6 +1337,7 @@ static void on_tick(void)
 	call_foreach(touch_call);
 	proxywatch_tick();
 	sweep_tick();
+	outbox_tick();
 }
 
 void eng_proxy_lost(call *c)

@@ -167,4 +167,13 @@
 	"  redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', unpack(x[2])) end "           \
 	"redis.call('DEL', KEYS[1]) return #e"
 
+/* The outbox of a dead instance (outbox.c). KEYS: its outbox, its fc:cc,
+ * ours. Moves every entry into ours and returns them (field, value…);
+ * nothing while the instance lives. */
+#define LUA_OUTBOX_TAKE                                                                            \
+	"if redis.call('EXISTS', KEYS[2]) == 1 then return {} end "                                \
+	"local e = redis.call('HGETALL', KEYS[1]) "                                                \
+	"for i = 1, #e, 2 do redis.call('HSET', KEYS[3], e[i], e[i + 1]) end "                     \
+	"redis.call('DEL', KEYS[1]) return e"
+
 #endif

@@ -160,6 +160,56 @@ class CrashBridgeTest(DialTestCase):
                          any(st.redis("XLEN", k) != "0" for k in st.redis_keys("fc:inbox:*")),
                          "events left in an inbox")
 
+    def test_callbacks_queued_at_a_kill_are_sent_by_another_instance(self):
+        """Status callbacks waiting in a callctl that is killed are not lost
+        (its Redis outbox): the app answers leg callbacks after 3 s, so at
+        the kill `initiated` is in flight and `ringing`, `in-progress` wait
+        behind it. Another instance takes the dead one's outbox over and
+        sends them in order; the one in flight is sent again (at least
+        once); `completed` follows at the end of the call; no outbox is
+        left."""
+        st = self.new_stack("crashcb")
+        app = self.new_app(auth_token=st.auth_token)
+        lcb = self.path("legstatus")
+        app.route(lcb, "", delay=3)
+        b = self.uas("uas_answer", ring_ms=0, bye_ms=0, timeout=60)
+        num, p = self.number(), self.path()
+        app.route(p, dial_twiml(sip_noun(b.uri(), statusCallback=app.url(lcb),
+                                         statusCallbackEvent="initiated ringing answered completed")))
+        st.create_number(num, app.url(p))
+        a = self.caller(num, stack=st, call_ms=20000, timeout=60)
+        self.assertTrue(b.wait_request("ACK", 1, 10), b.snapshot().summary())
+        sid = app.wait_requests(p, 1)[0].params["CallSid"]
+        self.assertTrue(app.wait_requests(lcb, 1, 5), "no leg callback in flight")
+        self.assertTrue(wait_until(lambda: st.redis("HGET", "fc:live:" + sid, "snap"), 5))
+        self.assertEqual([r.params["CallStatus"] for r in app.requests(lcb)], ["initiated"],
+                         "the app should still be answering the first callback")
+        st.kill_callctl()
+        t_kill = time.time()
+        st.start_callctl()
+        self.assertTrue(wait_until(lambda: len(app.requests(lcb)) >= 3, 25), app.requests(lcb))
+        ra, rb = a.wait(), b.wait()
+        self.assertEqual(ra.rc, 0, ra.summary())
+        self.assertEqual(len(rb.recv_requests("BYE")), 1, rb.summary())
+        self.assertTrue(wait_until(lambda: any(r.params["CallStatus"] == "completed"
+                                               for r in app.requests(lcb)), 10), app.requests(lcb))
+        time.sleep(1)
+        got = [(int(r.params["SequenceNumber"]), r.params["CallStatus"], r.arrived > t_kill)
+               for r in app.requests(lcb)]
+        counts = {}
+        for _, status, _ in got:
+            counts[status] = counts.get(status, 0) + 1
+        self.assertEqual({k: counts.get(k) for k in ("ringing", "in-progress", "completed")},
+                         {"ringing": 1, "in-progress": 1, "completed": 1}, got)
+        self.assertIn(counts.get("initiated"), (1, 2), got)
+        after = [seq for seq, _, late in got if late]
+        self.assertEqual(after, sorted(after), "sent out of order after the takeover: %r" % got)
+        for r in app.requests(lcb):
+            self.assertSignature(r)
+        self.assertTrue(wait_until(lambda: all(st.redis("HLEN", k) == "0"
+                                               for k in st.redis_keys("fc:outbox:*")), 5),
+                        st.redis_keys("fc:outbox:*"))
+
     def test_created_call_taken_over_then_hung_up_over_rest(self):
         """A REST-created call whose inline <Dial> is bridged survives its
         owner's death; Status=completed over REST then reaches the instance
