@@ -885,6 +885,8 @@ static void route_cb(redisAsyncContext *rc, void *r, void *priv)
 	redisReply *reply = r;
 	route_ctx *x = priv;
 	call *c = x->c;
+	if (!reply && !c->dead)
+		call_kill(c); /* connection lost: not acked, the event is claimed again */
 	if (!reply || c->dead)
 		goto out;
 	json_t *sip = json_object_get(x->ev, "sip");

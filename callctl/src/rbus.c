@@ -19,6 +19,10 @@ static rbus_event_cb on_event;
 static rbus_tick_cb on_tick;
 static redisAsyncContext *cmd, *blk;
 static int cmd_ready, blk_ready, stopping;
+/* An XREADGROUP is outstanding. Events are read only while the command
+ * connection is up too: one read while it is down could not be acted on
+ * (its call would wait for a reply that never comes). */
+static int reading;
 /* When each connection last answered (or was opened), ms: one that stays
  * silent is dropped and opened again (watchdog). */
 static int64_t cmd_seen, blk_seen;
@@ -74,6 +78,7 @@ static void xreadgroup_cb(redisAsyncContext *c, void *r, void *priv)
 	(void)c;
 	(void)priv;
 	redisReply *reply = r;
+	reading = 0;
 	if (!reply)
 		return;
 	blk_seen = now_ms();
@@ -100,12 +105,15 @@ static void xreadgroup_cb(redisAsyncContext *c, void *r, void *priv)
 
 static void xreadgroup(void)
 {
-	if (blk_ready && !stopping)
-		redisAsyncCommand(
-		    blk, xreadgroup_cb, NULL,
-		    "XREADGROUP GROUP callctl %s COUNT 64 BLOCK 1000 STREAMS fc:events "
-		    "fc:inbox:%s > >",
-		    cfg->instance, cfg->instance);
+	if (!blk_ready || !cmd_ready || stopping || reading)
+		return;
+	if (redisAsyncCommand(blk, xreadgroup_cb, NULL,
+	                      "XREADGROUP GROUP callctl %s COUNT 64 BLOCK 1000 STREAMS fc:events "
+	                      "fc:inbox:%s > >",
+	                      cfg->instance, cfg->instance) == REDIS_OK) {
+		reading = 1;
+		blk_seen = now_ms(); /* it may have rested while cmd was down */
+	}
 }
 
 static void group_cb(redisAsyncContext *c, void *r, void *priv)
@@ -140,6 +148,7 @@ static void on_connect(const redisAsyncContext *c, int status)
 		cmd_ready = 1;
 		cmd_seen = now_ms();
 		LOGI("connected to Redis %s:%d", cfg->redis_host, cfg->redis_port);
+		xreadgroup(); /* reading waited for it */
 	} else if (c == blk) {
 		/* Alive (§9) before the first event is read: the timer only
 		 * refreshes it a second later. */
@@ -162,6 +171,7 @@ static void on_disconnect(const redisAsyncContext *c, int status)
 	} else if (c == blk) {
 		blk = NULL;
 		blk_ready = 0;
+		reading = 0;
 	}
 	if (!stopping)
 		LOGW("Redis connection lost; reconnecting");
@@ -316,12 +326,15 @@ static void watchdog(void)
 		cmd_ready = 0;
 		redisAsyncFree(c);
 	}
-	if (blk && now - blk_seen > (blk_ready ? 10000 : 3000)) {
+	/* A ready event connection answers every second while it reads; it
+	 * rests (no read) while the command connection is down. */
+	if (blk && (reading || !blk_ready) && now - blk_seen > (blk_ready ? 10000 : 3000)) {
 		redisAsyncContext *c = blk;
 		LOGW("Redis event connection silent; opening it again");
 		blk = NULL;
 		blk_ready = 0;
 		redisAsyncFree(c);
+		reading = 0;
 	}
 }
 
