@@ -376,9 +376,13 @@ static void on_tick(uv_timer_t *t)
 	(void)t;
 	static int n;
 	long long now = fc_now_ms();
-	/* The publisher hears from Redis at least every heartbeat (5 s), the
-	 * reader every XREAD BLOCK (1 s); a setup answers at once. */
-	if (pub && now - pub_seen > (pub_ready ? 16000 : 3000))
+	/* The publisher hears from Redis every second at least (a PING when
+	 * nothing else went), the reader every XREAD BLOCK (1 s); a setup
+	 * answers at once. A connection that missed a Redis restart (no
+	 * close seen) is dropped within 4 s: events wait no longer. */
+	if (pub && pub_ready && now - pub_seen > 900)
+		redisAsyncCommand(pub, seen_cb, NULL, "PING");
+	if (pub && now - pub_seen > (pub_ready ? 4000 : 3000))
 		drop(&pub, "publishing");
 	if (sub && now - sub_seen > (sub_ready ? 8000 : 3000))
 		drop(&sub, "command");

@@ -319,7 +319,10 @@ static void cmd_seen_cb(redisAsyncContext *c, void *r, void *priv)
 static void watchdog(void)
 {
 	int64_t now = now_ms();
-	if (cmd && now - cmd_seen > (cmd_ready ? 10000 : 3000)) {
+	/* Both answer every second when ready (SET fc:cc, XREADGROUP BLOCK
+	 * 1000): 4 s of silence is a connection that missed a Redis restart,
+	 * dropped before this instance's fc:cc (5 s) expires. */
+	if (cmd && now - cmd_seen > (cmd_ready ? 4000 : 3000)) {
 		redisAsyncContext *c = cmd;
 		LOGW("Redis command connection silent; opening it again");
 		cmd = NULL; /* on_disconnect, if called, does not recognise it */
@@ -328,7 +331,7 @@ static void watchdog(void)
 	}
 	/* A ready event connection answers every second while it reads; it
 	 * rests (no read) while the command connection is down. */
-	if (blk && (reading || !blk_ready) && now - blk_seen > (blk_ready ? 10000 : 3000)) {
+	if (blk && (reading || !blk_ready) && now - blk_seen > (blk_ready ? 4000 : 3000)) {
 		redisAsyncContext *c = blk;
 		LOGW("Redis event connection silent; opening it again");
 		blk = NULL;
