@@ -926,10 +926,10 @@ int dial_restore(call *c, json_t *j)
 	d->n = 1;
 	d->winner = 0;
 	d->early_leg = -1;
-	d->sequential = (int)json_integer_value(json_object_get(j, "sequential"));
-	d->answer_on_bridge = (int)json_integer_value(json_object_get(j, "answer_on_bridge"));
-	d->timeout_s = (int)json_integer_value(json_object_get(j, "timeout_s"));
-	d->time_limit_s = (int)json_integer_value(json_object_get(j, "time_limit_s"));
+	d->sequential = jsnap_int(j, "sequential");
+	d->answer_on_bridge = jsnap_int(j, "answer_on_bridge");
+	d->timeout_s = jsnap_int(j, "timeout_s");
+	d->time_limit_s = jsnap_int(j, "time_limit_s");
 	d->action = jsnap_dup(j, "action");
 	d->method = jsnap_dup(j, "method");
 	d->refer_url = jsnap_dup(j, "refer_url");
@@ -950,7 +950,7 @@ int dial_restore(call *c, json_t *j)
 	l->sc_url = jsnap_dup(lj, "sc_url");
 	l->sc_method = jsnap_dup(lj, "sc_method");
 	l->sc_events = (unsigned)json_integer_value(json_object_get(lj, "sc_events"));
-	l->sc_seq = (int)json_integer_value(json_object_get(lj, "sc_seq"));
+	l->sc_seq = jsnap_int(lj, "sc_seq");
 	json_t *h = json_object_get(lj, "ok_hdrs");
 	l->ok_hdrs = json_is_array(h) ? json_incref(h) : NULL;
 	l->sdp = jsnap_dup(lj, "sdp");

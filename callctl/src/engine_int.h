@@ -119,10 +119,12 @@ typedef void (*resume_then)(const char *id, const char *root, const char *type, 
 void resume_take(const char *id, const char *root, const char *type, json_t *ev,
                  resume_then then);
 /* Snapshot JSON helpers: s or null; a strdup of o[k] (NULL when it is no
- * string); o[k] copied into dst[n] ("" when it is no string). */
+ * string); o[k] copied into dst[n] ("" when it is no string); o[k] as an
+ * int (0 when it is no integer). */
 json_t *jsnap_str(const char *s);
 char *jsnap_dup(json_t *o, const char *k);
 void jsnap_copy(char *dst, size_t n, json_t *o, const char *k);
+int jsnap_int(json_t *o, const char *k);
 
 /* relay.c: dialog.request / dialog.response / dialog.notify for c's legs
  * (REFER goes to transfer.c, outbound REFER's news to refer.c). */

@@ -105,7 +105,7 @@ void jsnap_copy(char *dst, size_t n, json_t *o, const char *k)
 	snprintf(dst, n, "%s", s ? s : "");
 }
 
-static int jint(json_t *o, const char *k)
+int jsnap_int(json_t *o, const char *k)
 {
 	return (int)json_integer_value(json_object_get(o, k));
 }
@@ -115,7 +115,7 @@ static call *restore(const char *root, json_t *s)
 {
 	const char *leg = json_string_value(json_object_get(s, "leg"));
 	const char *proxy = json_string_value(json_object_get(s, "proxy"));
-	if (jint(s, "v") != 1 || !leg || !sid_valid(leg, "CA") || !proxy || !*proxy)
+	if (jsnap_int(s, "v") != 1 || !leg || !sid_valid(leg, "CA") || !proxy || !*proxy)
 		return NULL;
 	call *c = call_new(eng_loop, root);
 	if (!c)
@@ -142,12 +142,12 @@ static call *restore(const char *root, json_t *s)
 	c->pc = (size_t)json_integer_value(json_object_get(s, "pc"));
 	if (c->doc && c->pc > c->doc->n_verbs)
 		goto bad;
-	c->in_fallback = jint(s, "in_fallback");
+	c->in_fallback = jsnap_int(s, "in_fallback");
 	/* Command ids must not repeat those the dead owner sent (the module
 	 * drops a repeated id): a wide step past them. */
-	c->cmd_n = jint(s, "cmd_n") + 10000;
-	c->media = jint(s, "media");
-	c->sc_fired = jint(s, "sc_fired");
+	c->cmd_n = jsnap_int(s, "cmd_n") + 10000;
+	c->media = jsnap_int(s, "media");
+	c->sc_fired = jsnap_int(s, "sc_fired");
 	c->answered = 1;
 	c->start_ms = json_integer_value(json_object_get(s, "start_ms"));
 	c->answer_ms = json_integer_value(json_object_get(s, "answer_ms"));
@@ -155,17 +155,17 @@ static call *restore(const char *root, json_t *s)
 	c->our_sdp = jsnap_dup(s, "our_sdp");
 	c->sc_url = jsnap_dup(s, "sc_url");
 	c->sc_method = jsnap_dup(s, "sc_method");
-	c->sc_seq = jint(s, "sc_seq");
-	c->sip_leg = jint(s, "sip_leg");
+	c->sc_seq = jsnap_int(s, "sc_seq");
+	c->sip_leg = jsnap_int(s, "sip_leg");
 	jsnap_copy(c->bridged, sizeof c->bridged, s, "bridged");
 	jsnap_copy(c->bridged_proxy, sizeof c->bridged_proxy, s, "bridged_proxy");
 	jsnap_copy(c->btag, sizeof c->btag, s, "btag");
 	c->b_sdp = jsnap_dup(s, "b_sdp");
 	c->b_our_sdp = jsnap_dup(s, "b_our_sdp");
 	jsnap_copy(c->mtag, sizeof c->mtag, s, "mtag");
-	c->mtag_n = jint(s, "mtag_n");
+	c->mtag_n = jsnap_int(s, "mtag_n");
 	c->sc_events = (unsigned)json_integer_value(json_object_get(s, "sc_events"));
-	c->sip_code = jint(s, "sip_code");
+	c->sip_code = jsnap_int(s, "sip_code");
 	if (!c->mtag[0] || !c->bridged[0] || dial_restore(c, json_object_get(s, "dial")) < 0 ||
 	    outbound_restore(c, json_integer_value(json_object_get(s, "out_limit_at"))) < 0)
 		goto bad;
