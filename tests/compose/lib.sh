@@ -297,6 +297,46 @@ peer_done() { [ -n "$(peer_rc "$1")" ]; }
 # peer_check ARGS: tests/compose/sipcheck.py inside the peer container.
 peer_check() { docker exec "$(peer)" python3 /app/sipcheck.py "$@"; }
 
+# ---------------------------------------------------------------- one bridged call
+# oldest_proxy: the proxy container up longest (not one an earlier case restarted).
+oldest_proxy() {
+	local c
+	for c in $(ids proxy); do echo "$(started_at "$c") $c"; done | sort | head -n 1 | awk '{print $2}'
+}
+# bridged_edge UAS PORT UAS_SECS CALLER USER CALLER_SECS: the callee UAS in the
+# peer container on PORT (for UAS_SECS at most) and one call to USER from a
+# host caller through the edge (caller_start, CALLER_SECS). Status 0 once the
+# callee got its ACK, with BR_T0 (when the call started), BR_SID (the caller's
+# CallSid), BR_PROXY_ID (the proxy it runs on) and BR_PROXY (its container);
+# else 1 with both ends stopped.
+bridged_edge() {
+	uas_start "$1" "$2" -timeout "$3s"
+	BR_T0=$(now)
+	caller_start "$4" "$5" "$6" -m 1
+	if ! wait_until 20 uas_acked "$1" 1; then
+		caller_wait "$4" 1
+		uas_stop "$1"
+		return 1
+	fi
+	BR_SID=$(hooks --since "$BR_T0" path=/voice/dial/"$2" | head -n 1)
+	BR_PROXY_ID=$(legproxy "$BR_SID" | awk '{print $2}')
+	BR_PROXY=$(proxy_cid "$BR_PROXY_ID")
+}
+# bridged_peer UAS PORT UAS_SECS CALLER CPORT PROXY USER CALLER_SECS: the same
+# with the caller in the peer container (peer_uac_start, its port CPORT) sent
+# straight to the proxy container PROXY; sets BR_T0 and BR_SID.
+bridged_peer() {
+	uas_start "$1" "$2" -timeout "$3s"
+	BR_T0=$(now)
+	peer_uac_start "$4" "$5" "$(cip "$6")" "$7" -m 1 -timeout "$8s"
+	if ! wait_until 20 uas_acked "$1" 1; then
+		uas_stop "$4"
+		uas_stop "$1"
+		return 1
+	fi
+	BR_SID=$(hooks --since "$BR_T0" path=/voice/dial/"$2" | head -n 1)
+}
+
 # ---------------------------------------------------------------- the stack
 # scale_up PROXIES CALLCTL: (re)starts what is missing without touching the
 # rest, then waits until everything is healthy and the edge lists every

@@ -3,19 +3,13 @@
 # records must still end (completed) within a bounded time and no fc:live
 # state may stay behind. Both are started again afterwards.
 case_double_fault() {
-	local t0 tk s o victim x xip rc st left
-	uas_start df 5070 -timeout 150s
-	x=$(for c in $(ids proxy); do echo "$(started_at "$c") $c"; done | sort | head -n 1 | awk '{print $2}')
-	xip=$(cip "$x")
-	t0=$(now)
-	peer_uac_start df-call 5650 "$xip" +14155550170 -m 1 -timeout 120s
-	if ! wait_until 20 uas_acked df 1; then
+	local tk s o victim x rc st left
+	x=$(oldest_proxy)
+	if ! bridged_peer df 5070 150 df-call 5650 "$x" +14155550170 120; then
 		ko "double fault: bridged call up"
-		uas_stop df-call
-		uas_stop df
 		return
 	fi
-	s=$(hooks --since "$t0" path=/voice/dial/5070 | head -n 1)
+	s=$BR_SID
 	o=$(rc HGET "fc:live:$s" owner)
 	victim=${o%%-*}
 	if [ -z "$victim" ] || ! ids callctl | grep -qx "$victim"; then

@@ -38,18 +38,11 @@ loaded() { # ID MIN: the proxy's heartbeat reports at least MIN legs
 
 drain_part1() {
 	local t0 ta s sa x xid xip p others=() grace rc st bad code sids=() rsids=() nload=0 took ex exitcode
-	uas_start dr 5071 -timeout 300s
-	t0=$(now)
-	caller_start drA +14155550171 150 -m 1
-	if ! wait_until 20 uas_acked dr 1; then
+	if ! bridged_edge dr 5071 300 drA +14155550171 150; then
 		ko "drain: bridged call up (see $logs/drA-*.log)"
-		caller_wait drA 1
-		uas_stop dr
 		return
 	fi
-	sa=$(hooks --since "$t0" path=/voice/dial/5071 | head -n 1)
-	xid=$(legproxy "$sa" | awk '{print $2}')
-	x=$(proxy_cid "$xid")
+	sa=$BR_SID xid=$BR_PROXY_ID x=$BR_PROXY
 	xip=$(cip "$x")
 	grace=$(docker inspect -f '{{.Config.StopTimeout}}' "$x")
 	# Two calls straight to every other proxy: they carry more legs than x.
@@ -145,19 +138,12 @@ drain_part1() {
 }
 
 drain_part2() {
-	local t0 ts s y yid rc ex took limit=$FULCRUM_DRAIN_TIMEOUT bad left
-	uas_start dr2 5071 -timeout 200s
-	t0=$(now)
-	caller_start drB +14155550171 150 -m 1
-	if ! wait_until 20 uas_acked dr2 1; then
+	local t0 ts s y rc ex took limit=$FULCRUM_DRAIN_TIMEOUT bad left
+	if ! bridged_edge dr2 5071 200 drB +14155550171 150; then
 		ko "drain timeout: bridged call up"
-		caller_wait drB 1
-		uas_stop dr2
 		return
 	fi
-	s=$(hooks --since "$t0" path=/voice/dial/5071 | head -n 1)
-	yid=$(legproxy "$s" | awk '{print $2}')
-	y=$(proxy_cid "$yid")
+	s=$BR_SID y=$BR_PROXY
 	stop_bg "$y" timeout
 	ts=$(now)
 	wait_until $((limit + 20)) cexited "$y"

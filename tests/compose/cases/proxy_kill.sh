@@ -5,22 +5,17 @@
 # (same container, so same proxy id, new process), it keeps the calls it
 # takes from then on.
 case_proxy_kill() {
-	local t0 tk s k c x xid xip rc st bad left ks=()
-	uas_start pk 5072 -timeout 150s
+	local t0 tk s k x xid xip rc st bad left ks=()
 	# The proxy up longest, called straight from the peer container (a proxy
 	# restarted by an earlier case is the subject of the last check here).
-	x=$(for c in $(ids proxy); do echo "$(started_at "$c") $c"; done | sort | head -n 1 | awk '{print $2}')
+	x=$(oldest_proxy)
 	xid=$(proxy_id "$x")
-	xip=$(cip "$x")
-	t0=$(now)
-	peer_uac_start pk-call 5640 "$xip" +14155550172 -m 1 -timeout 110s
-	if ! wait_until 20 uas_acked pk 1; then
+	if ! bridged_peer pk 5072 150 pk-call 5640 "$x" +14155550172 110; then
 		ko "proxy kill: bridged call up (see $logs/peer/pk*)"
-		uas_stop pk-call
-		uas_stop pk
 		return
 	fi
-	s=$(hooks --since "$t0" path=/voice/dial/5072 | head -n 1)
+	s=$BR_SID
+	xip=$(cip "$x")
 	mapfile -t ks < <(children "$s" | awk '{print $1}')
 	st=$(call_status "$s")
 	if [ "$st" != in-progress ]; then
@@ -51,16 +46,11 @@ case_proxy_kill() {
 
 	# The restarted proxy (same id, new process, maybe a new address) keeps
 	# the calls it takes now.
-	xip=$(cip "$x")
-	uas_start pk2 5072 -timeout 90s
-	t0=$(now)
-	peer_uac_start pk-re 5620 "$xip" +14155550172 -m 1 -timeout 80s
-	if ! wait_until 20 uas_acked pk2 1; then
+	if ! bridged_peer pk2 5072 90 pk-re 5620 "$x" +14155550172 80; then
 		ko "call on the restarted proxy: not answered"
-		uas_stop pk2
 		return
 	fi
-	s=$(hooks --since "$t0" path=/voice/dial/5072 | head -n 1)
+	s=$BR_SID t0=$BR_T0
 	wait_until 15 elapsed_ge "$t0" 10
 	st=$(call_status "$s")
 	verdict $([ "$st" = in-progress ] && [ "$(uas_count pk2 received BYE)" -eq 0 ] &&

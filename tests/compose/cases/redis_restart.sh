@@ -30,17 +30,12 @@ case_redis_restart() {
 	# With a bridged call up, on the proxy up longest (sent straight to it
 	# from the peer container: the restart is what is tested here, not a
 	# proxy restarted by an earlier case).
-	uas_start rr 5073 -timeout 150s
-	target=$(for c in $(ids proxy); do echo "$(started_at "$c") $c"; done | sort | head -n 1 | awk '{print $2}')
-	t0=$(now)
-	peer_uac_start rr-call 5630 "$(cip "$target")" +14155550173 -m 1 -timeout 120s
-	if ! wait_until 20 uas_acked rr 1; then
+	target=$(oldest_proxy)
+	if ! bridged_peer rr 5073 150 rr-call 5630 "$target" +14155550173 120; then
 		ko "redis restart: bridged call up (see $logs/peer/rr-*)"
-		peer_uac_hangup rr-call 5630
-		uas_stop rr
 		return
 	fi
-	s=$(hooks --since "$t0" path=/voice/dial/5073 | head -n 1)
+	s=$BR_SID
 	sleep 1 # the AOF is written every second
 	tr=$(now)
 	docker restart "$(one redis)" >/dev/null

@@ -7,19 +7,12 @@
 # callbacks once); its old proxy exits once it has ended; `up` with the
 # usual scales afterwards keeps the new containers.
 case_upgrade() {
-	local t0 s rc bad st oldp oldc newp n x xid stop_pid c
-	uas_start up 5075 -timeout 150s
-	t0=$(now)
-	caller_start up +14155550175 120 -m 1
-	if ! wait_until 20 uas_acked up 1; then
+	local t0 s rc bad st oldp oldc newp n x stop_pid c
+	if ! bridged_edge up 5075 150 up +14155550175 120; then
 		ko "upgrade: bridged call up (see $logs/up-*.log)"
-		caller_wait up 1
-		uas_stop up
 		return
 	fi
-	s=$(hooks --since "$t0" path=/voice/dial/5075 | head -n 1)
-	xid=$(legproxy "$s" | awk '{print $2}')
-	x=$(proxy_cid "$xid")
+	s=$BR_SID x=$BR_PROXY
 	oldp=$(ids proxy | sort)
 	oldc=$(ids callctl | sort)
 
