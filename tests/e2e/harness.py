@@ -1669,6 +1669,23 @@ class DialTestCase(FulcrumTestCase):
     """FulcrumTestCase with sipp peers: self.uas(...), self.caller(...),
     self.call_sid_of(path), child legs over REST."""
 
+    def dial_bridged(self, st, app, call_ms=0, timeout=60, status=None):
+        """One call on stack st whose VoiceUrl (on app) is <Dial><Sip> to a
+        callee that answers at once; returns when the callee has its ACK:
+        (caller, callee, CallSid, the number called). status: a path routed
+        to an empty answer and set as the number's StatusCallback."""
+        b = self.uas("uas_answer", ring_ms=0, bye_ms=0, timeout=timeout)
+        num, p = self.number(), self.path()
+        app.route(p, dial_twiml(sip_noun(b.uri())))
+        params = {}
+        if status:
+            app.route(status, "")
+            params["StatusCallback"] = app.url(status)
+        st.create_number(num, app.url(p), **params)
+        a = self.caller(num, stack=st, call_ms=call_ms, timeout=timeout)
+        self.assertTrue(b.wait_request("ACK", 1, 10), b.snapshot().summary())
+        return a, b, app.wait_requests(p, 1)[0].params["CallSid"], num
+
     def uas(self, scenario="uas_answer", **kw):
         kw.setdefault("logdir", self.logdir)
         u = SippUas(scenario, **kw)

@@ -256,14 +256,7 @@ class CrashBridgeTest(DialTestCase):
         st = self.new_stack("stopbr")
         app = self.new_app(auth_token=st.auth_token)
         cb = self.path("status")
-        app.route(cb, "")
-        b = self.uas("uas_answer", ring_ms=0, bye_ms=0, timeout=60)
-        num, p = self.number(), self.path()
-        app.route(p, dial_twiml(sip_noun(b.uri())))
-        st.create_number(num, app.url(p), StatusCallback=app.url(cb))
-        a = self.caller(num, stack=st, call_ms=4000, timeout=60)
-        self.assertTrue(b.wait_request("ACK", 1, 10), b.snapshot().summary())
-        sid = app.wait_requests(p, 1)[0].params["CallSid"]
+        a, b, sid, _ = self.dial_bridged(st, app, call_ms=4000, status=cb)
         self.assertTrue(wait_until(lambda: st.redis("HGET", "fc:live:" + sid, "snap"), 5))
         owner = st.redis("HGET", "fc:live:" + sid, "owner")
         old = st.procs["callctl"]

@@ -7,7 +7,7 @@ import json
 import time
 import unittest
 
-from harness import DialTestCase, dial_twiml, sip_noun, sip_options, wait_until
+from harness import DialTestCase, sip_options, wait_until
 
 
 class DrainTest(DialTestCase):
@@ -21,16 +21,10 @@ class DrainTest(DialTestCase):
     def test_drain_refuses_new_calls_keeps_the_call_up(self):
         st = self.new_stack("drain")
         app = self.new_app(auth_token=st.auth_token)
-        b = self.uas("uas_answer", ring_ms=0, bye_ms=0, timeout=60)
-        num, p = self.number(), self.path()
-        app.route(p, dial_twiml(sip_noun(b.uri())))
-        st.create_number(num, app.url(p))
         self.assertIn("draining: 0", self._status(st))
         self.assertEqual(sip_options(st.sip_port, 2), 200)
 
-        a = self.caller(num, stack=st, call_ms=6000, timeout=60)
-        self.assertTrue(b.wait_request("ACK", 1, 10), b.snapshot().summary())
-        sid = app.wait_requests(p, 1)[0].params["CallSid"]
+        a, b, sid, num = self.dial_bridged(st, app, call_ms=6000)
 
         rc, out = st.kamcmd("fulcrum.drain")
         self.assertEqual(rc, 0, out)
@@ -79,14 +73,8 @@ class DrainHangupTest(DialTestCase):
         completed, the status callback once, no live state left."""
         st = self.new_stack("drainhup")
         app = self.new_app(auth_token=st.auth_token)
-        b = self.uas("uas_answer", ring_ms=0, bye_ms=0, timeout=60)
-        num, p, cb = self.number(), self.path(), self.path("status")
-        app.route(p, dial_twiml(sip_noun(b.uri())))
-        app.route(cb, "")
-        st.create_number(num, app.url(p), StatusCallback=app.url(cb))
-        a = self.caller(num, stack=st, call_ms=0, timeout=60)
-        self.assertTrue(b.wait_request("ACK", 1, 10), b.snapshot().summary())
-        sid = app.wait_requests(p, 1)[0].params["CallSid"]
+        cb = self.path("status")
+        a, b, sid, _ = self.dial_bridged(st, app, status=cb)
         self.assertEqual(st.kamcmd("fulcrum.drain")[0], 0)
         rc, out = st.kamcmd("fulcrum.hangup_all")
         self.assertEqual(rc, 0, out)

@@ -17,13 +17,8 @@ class ProxyLossTest(DialTestCase):
         (same id, new start), its new calls live."""
         st = self.new_stack("loss")
         app = self.new_app(auth_token=st.auth_token)
-        b = self.uas("uas_answer", ring_ms=0, bye_ms=0, timeout=60)
-        num, p, cb = self.number(), self.path(), self.path("status")
-        app.route(p, dial_twiml(sip_noun(b.uri())))
-        st.create_number(num, app.url(p), StatusCallback=app.url(cb))
-        a = self.caller(num, stack=st, call_ms=0, timeout=60)
-        self.assertTrue(b.wait_request("ACK", 1, 10), b.snapshot().summary())
-        sid = app.wait_requests(p, 1)[0].params["CallSid"]
+        cb = self.path("status")
+        a, b, sid, _ = self.dial_bridged(st, app, status=cb)
         self.assertEqual(st.wait_call_status(sid, ("in-progress",))[1]["status"], "in-progress")
         st.procs["kamailio"].kill()
         killed = time.time()
@@ -72,14 +67,8 @@ class DoubleFaultTest(DialTestCase):
         the status callback once, no live state left."""
         st = self.new_stack("double")
         app = self.new_app(auth_token=st.auth_token)
-        b = self.uas("uas_answer", ring_ms=0, bye_ms=0, timeout=90)
-        num, p, cb = self.number(), self.path(), self.path("status")
-        app.route(p, dial_twiml(sip_noun(b.uri())))
-        app.route(cb, "")
-        st.create_number(num, app.url(p), StatusCallback=app.url(cb))
-        a = self.caller(num, stack=st, call_ms=0, timeout=90)
-        self.assertTrue(b.wait_request("ACK", 1, 10), b.snapshot().summary())
-        sid = app.wait_requests(p, 1)[0].params["CallSid"]
+        cb = self.path("status")
+        a, b, sid, _ = self.dial_bridged(st, app, timeout=90, status=cb)
         self.assertTrue(wait_until(lambda: st.redis("HGET", "fc:live:" + sid, "snap"), 5))
         st.kill_callctl()
         st.procs["kamailio"].kill()

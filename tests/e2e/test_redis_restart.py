@@ -6,7 +6,7 @@ each time, and the bridged call, hung up over REST after the last restart, ends 
 import time
 import unittest
 
-from harness import XML_DECL, DialTestCase, dial_twiml, sip_noun, wait_until
+from harness import XML_DECL, DialTestCase, wait_until
 
 
 class RedisRestartTest(DialTestCase):
@@ -15,17 +15,11 @@ class RedisRestartTest(DialTestCase):
     def test_restarts_under_a_call(self):
         st = self.new_stack("redisrs")
         app = self.new_app(auth_token=st.auth_token)
-        b = self.uas("uas_answer", ring_ms=0, bye_ms=0, timeout=120)
-        num, p, cb = self.number(), self.path(), self.path("status")
-        app.route(p, dial_twiml(sip_noun(b.uri())))
-        app.route(cb, "")
-        st.create_number(num, app.url(p), StatusCallback=app.url(cb))
         hang, ph = self.number(), self.path("hangup")
         app.route(ph, XML_DECL + "<Response><Hangup/></Response>")
         st.create_number(hang, app.url(ph))
-        a = self.caller(num, stack=st, call_ms=0, timeout=120)
-        self.assertTrue(b.wait_request("ACK", 1, 10), b.snapshot().summary())
-        sid = app.wait_requests(p, 1)[0].params["CallSid"]
+        cb = self.path("status")
+        a, b, sid, _ = self.dial_bridged(st, app, timeout=120, status=cb)
 
         for i in range(4):
             st.restart_redis(down_s=1.0)
