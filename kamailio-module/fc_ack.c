@@ -19,6 +19,12 @@
 #include "fc_leg.h"
 #include "fc_queue.h"
 
+/* With the leg's bucket locked: the leg's requests must wait for the ACK. */
+static int waits(const fc_leg *l)
+{
+	return l && l->kind == FC_LEG_IN && l->state == FC_CONFIRMED && !l->acked && !l->ended;
+}
+
 /* Queues the lines of held (shm, freed) as local commands, in order; with
  * only_hangup, the hangups alone. 1 when a hangup was among them. */
 static int release(const char *sid, char *held, int only_hangup)
@@ -48,8 +54,7 @@ static void acked(const char *sid, int timed_out)
 	int no_ack = 0;
 	fc_leg *l = fc_leg_lock(sid);
 	if (l) {
-		no_ack = timed_out && !l->acked && !l->ended && l->kind == FC_LEG_IN &&
-		         l->state == FC_CONFIRMED;
+		no_ack = timed_out && waits(l);
 		l->acked = 1;
 		held = l->held;
 		l->held = NULL;
@@ -87,6 +92,11 @@ void fc_ack_done(const char *sid)
 
 int fc_ack_hold(const char *sid, json_t *cmd)
 {
+	/* Nearly always the ACK came long ago: serialise only when it did not. */
+	int wait = waits(fc_leg_lock(sid));
+	fc_leg_unlock(sid);
+	if (!wait)
+		return 0;
 	json_t *copy = json_deep_copy(cmd);
 	char *line = NULL;
 	if (copy && json_object_set_new(copy, "id", json_string("")) == 0)
@@ -96,7 +106,7 @@ int fc_ack_hold(const char *sid, json_t *cmd)
 		return 0; /* no memory: it goes now */
 	int kept = 0;
 	fc_leg *l = fc_leg_lock(sid);
-	if (l && l->kind == FC_LEG_IN && l->state == FC_CONFIRMED && !l->acked && !l->ended) {
+	if (waits(l)) { /* again: the ACK may have come meanwhile */
 		size_t old = l->held ? strlen(l->held) : 0, add = strlen(line);
 		char *buf = shm_malloc(old + add + 2);
 		if (buf) {
