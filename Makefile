@@ -31,7 +31,8 @@ CALLCTL_LIBSRC := $(filter-out callctl/src/main.c,$(CALLCTL_SRC))
 CALLCTL_OBJ := $(patsubst callctl/src/%.c,$(OUT)/obj/%.o,$(CALLCTL_SRC))
 CALLCTL_LIBOBJ := $(patsubst callctl/src/%.c,$(OUT)/obj/%.o,$(CALLCTL_LIBSRC))
 # Module sources that include no Kamailio header: linked into unit tests and fuzzers too.
-MODPURE_SRC := kamailio-module/fc_digest.c kamailio-module/fc_refer.c
+MODPURE_SRC := kamailio-module/fc_digest.c kamailio-module/fc_refer.c kamailio-module/fc_sipcheck.c \
+	kamailio-module/fc_sdpcheck.c
 MODPURE_OBJ := $(patsubst kamailio-module/%.c,$(OUT)/modobj/%.o,$(MODPURE_SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRC))

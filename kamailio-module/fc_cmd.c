@@ -313,10 +313,10 @@ static void op_request(json_t *cmd, const char *sid, const char *id)
 		report_failure(sid, id, "request", err);
 		return;
 	}
-	char contact[FC_URI_MAX + 64] = "";
+	char contact[FC_DIALOG_HDRS_MAX] = "";
 	if (!strcmp(method, "INVITE") || !strcmp(method, "UPDATE") || !strcmp(method, "REFER")) {
 		fc_leg *l = fc_leg_lock(sid);
-		fc_contact_hdr(contact, sizeof contact,
+		fc_dialog_hdrs(contact, sizeof contact,
 		               l && l->kind == FC_LEG_IN ? l->transport : "");
 		fc_leg_unlock(sid);
 	}

@@ -1,6 +1,7 @@
 /* fc_dlg.c — leg dialogs: storing tm dialogs and sending in-dialog requests
  * (fc_dlg.h). */
 #include "fc_dlg.h"
+#include "fc_sipcheck.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -57,13 +58,14 @@ fc_uac_ctx *fc_uac_ctx_new(const char *sid, int initial, const char *method, con
 	return c;
 }
 
-void fc_contact_hdr(char *out, size_t n, const char *transport)
+void fc_dialog_hdrs(char *out, size_t n, const char *transport)
 {
+	static const char more[] = "Allow: " FC_ALLOWED_METHODS "\r\nSupported: " FC_SUPPORTED_TAGS "\r\n";
 	if (transport && *transport && strcmp(transport, "udp") != 0)
-		snprintf(out, n, "Contact: <sip:fulcrum@%s;transport=%s>\r\n", fc_advertise,
-		         transport);
+		snprintf(out, n, "Contact: <sip:fulcrum@%s;transport=%s>\r\n%s", fc_advertise,
+		         transport, more);
 	else
-		snprintf(out, n, "Contact: <sip:fulcrum@%s>\r\n", fc_advertise);
+		snprintf(out, n, "Contact: <sip:fulcrum@%s>\r\n%s", fc_advertise, more);
 }
 
 static void set(str *s, char *v)

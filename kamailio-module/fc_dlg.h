@@ -28,8 +28,13 @@ fc_uac_ctx *fc_uac_ctx_new(const char *sid, int initial, const char *method, con
 int fc_dlg_send(const char *sid, const char *method, const char *hdrs, const char *body,
                 const char *req_id, char *err, size_t errlen);
 
-/* "Contact: <sip:fulcrum@{advertise};transport=x>\r\n" for the given
- * transport ("" or "udp" → none). */
-void fc_contact_hdr(char *out, size_t n, const char *transport);
+/* The header lines of a message that creates or refreshes a dialog (INVITE,
+ * re-INVITE, UPDATE, REFER and their 1xx/2xx): "Contact:
+ * <sip:fulcrum@{advertise};transport=x>" for the given transport ("" or "udp"
+ * → no parameter; RFC 3261 section 12.1), then what we Allow and Support
+ * (sections 20.5, 20.37: a peer such as a softphone decides by them whether
+ * it may send REFER or UPDATE, or use Replaces). */
+#define FC_DIALOG_HDRS_MAX (FC_URI_MAX + 256)
+void fc_dialog_hdrs(char *out, size_t n, const char *transport);
 
 #endif

@@ -22,6 +22,7 @@
 #include "fc_refer.h"
 #include "fc_mod.h"
 #include "fc_sipmsg.h"
+#include "fc_uas.h"
 
 static int reply(struct sip_msg *msg, int code, const char *reason)
 {
@@ -201,8 +202,8 @@ static int on_notify(struct sip_msg *msg, const char *sid)
 		return reply(msg, 481, "Subscription Does Not Exist");
 	const char *st = sub_state(msg);
 	/* The sipfrag's status line: "SIP/2.0 200 OK". */
-	char *body = get_body(msg);
-	int blen = body ? msg->len - (int)(body - msg->buf) : 0;
+	int blen;
+	char *body = fc_msg_body(msg, &blen);
 	int code = 0, llen = 0;
 	while (llen < blen && llen < 200 && body[llen] != '\r' && body[llen] != '\n')
 		llen++;

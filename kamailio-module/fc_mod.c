@@ -15,6 +15,7 @@
 #include "../../core/mod_fix.h"
 #include "../../core/mem/shm_mem.h"
 #include "../../core/pt.h"
+#include "../../core/data_lump_rpl.h"
 #include "../../core/cfg/cfg_struct.h"
 #include "../../modules/tm/tm_load.h"
 #include "../../modules/tm/t_lookup.h"
@@ -24,6 +25,7 @@
 #include "fc_leg.h"
 #include "fc_queue.h"
 #include "fc_sipmsg.h"
+#include "fc_uas.h"
 #include "fc_bus.h"
 #include "fc_dlg.h"
 #include "fc_indialog.h"
@@ -254,12 +256,20 @@ static void release_sid(void *p)
 	shm_free(p);
 }
 
-/* Reply from a SIP worker on the current request before it is parked. */
-static int reply_now(struct sip_msg *msg, int code, const char *reason)
+/* Reply from a SIP worker on the current request before it is parked, with
+ * extra header lines (CRLF-terminated) when hdrs is not empty. */
+static int reply_hdrs(struct sip_msg *msg, int code, const char *reason, const char *hdrs)
 {
+	if (hdrs && *hdrs && !add_lump_rpl(msg, (char *)hdrs, (int)strlen(hdrs), LUMP_RPL_HDR))
+		LM_ERR("cannot add headers to the %d\n", code);
 	if (tmb.t_reply(msg, code, (char *)reason) < 0)
 		LM_ERR("cannot send %d\n", code);
 	return 0; /* the script exits */
+}
+
+static int reply_now(struct sip_msg *msg, int code, const char *reason)
+{
+	return reply_hdrs(msg, code, reason, NULL);
 }
 
 static int w_fulcrum_invite(struct sip_msg *msg, char *p1, char *p2)
@@ -278,9 +288,13 @@ static int w_fulcrum_invite(struct sip_msg *msg, char *p1, char *p2)
 	if (!fc_bus_accepting())
 		return reply_now(msg, 503, "Service Unavailable");
 
+	fc_refusal no;
+	str sdp;
+	if (fc_uas_check_invite(msg, &sdp, &no) < 0)
+		return reply_hdrs(msg, no.code, no.reason, no.hdrs);
 	int code;
 	const char *reason;
-	json_t *sip = fc_sipmsg_invite(msg, &code, &reason);
+	json_t *sip = fc_sipmsg_invite(msg, &sdp, &code, &reason);
 	if (!sip)
 		return reply_now(msg, code, reason);
 	/* An INVITE with Replaces joins the call tree of the leg it replaces
@@ -339,7 +353,9 @@ static int w_fulcrum_invite(struct sip_msg *msg, char *p1, char *p2)
 	if (bad) {
 		fc_leg_remove(sid);
 		json_decref(sip);
-		return reply_now(msg, 400, "Bad Request - Header Too Long");
+		/* A Call-ID, tag, URI or route set beyond what a leg keeps
+		 * (fc_leg.h): RFC 3261 section 21.5.14. */
+		return reply_now(msg, 513, "Message Too Large");
 	}
 	unsigned int h, lbl;
 	r = tmb.t_suspend(msg, &h, &lbl);
@@ -389,7 +405,7 @@ int fc_reply_leg(const char *sid, int code, const char *reason, const char *hdrs
 {
 	unsigned int h, lbl;
 	char totag_buf[FC_TOTAG_MAX + 1];
-	char contact[FC_URI_MAX + 64];
+	char contact[FC_DIALOG_HDRS_MAX];
 	fc_leg *l = fc_leg_lock(sid);
 	if (!l || l->ended || (cmd_id && fc_leg_seen_cmd(l, cmd_id))) {
 		int dup = l && !l->ended;
@@ -414,7 +430,7 @@ int fc_reply_leg(const char *sid, int code, const char *reason, const char *hdrs
 		lbl = l->t_label;
 		memcpy(totag_buf, l->to_tag, sizeof totag_buf);
 	}
-	fc_contact_hdr(contact, sizeof contact, l->kind == FC_LEG_IN ? l->transport : "");
+	fc_dialog_hdrs(contact, sizeof contact, l->kind == FC_LEG_IN ? l->transport : "");
 	fc_leg_unlock(sid);
 
 	struct cell *t = NULL;

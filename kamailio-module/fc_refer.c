@@ -47,17 +47,6 @@ static int is_word(unsigned char c)
 	return is_token(c) || (c && strchr("()<>:\\\"/[]?{}@", c) != NULL);
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Copies a constant reason into err: at most errlen - 1 bytes and 80 chars. */
 static void set_err(char *err, size_t errlen, const char *why)
 {
@@ -469,8 +458,8 @@ static int decode(const char *s, size_t n, char *dst, size_t dstsz, const char *
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '%') {
-			int h = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
-			int l = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
+			int h = i + 2 < n ? fc_hexval((unsigned char)s[i + 1]) : -1;
+			int l = i + 2 < n ? fc_hexval((unsigned char)s[i + 2]) : -1;
 			if (h < 0 || l < 0) {
 				*why = "bad %-escape in URI header";
 				return -1;

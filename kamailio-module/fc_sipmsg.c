@@ -2,6 +2,8 @@
  * (fc_sipmsg.h). Uses Kamailio's own parsers; nothing here trusts lengths or
  * encodings of the input. */
 #include "fc_sipmsg.h"
+#include "fc_sipcheck.h"
+#include "fc_uas.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -85,6 +87,39 @@ static int is_x_header(const str *name)
 	return name->len > 2 && (name->s[0] == 'X' || name->s[0] == 'x') && name->s[1] == '-';
 }
 
+/* Appends [name, value] of an X- header to hdrs, its value unfolded (RFC 3261
+ * section 7.3.1: a folded value means the same as one with a single space) and
+ * cut to FC_XHDR_VALUE_MAX bytes. A header beyond FC_MAX_XHDRS is counted in
+ * *dropped instead, a cut one in *cut. */
+static int add_xhdr(json_t *hdrs, struct hdr_field *h, str v, int *dropped, int *cut)
+{
+	if (json_array_size(hdrs) >= FC_MAX_XHDRS) {
+		(*dropped)++;
+		return 0;
+	}
+	char buf[FC_XHDR_VALUE_MAX];
+	size_t n = (size_t)v.len;
+	if (n > sizeof buf) {
+		n = sizeof buf;
+		(*cut)++;
+	}
+	memcpy(buf, v.s, n);
+	n = fc_unfold(buf, n);
+	json_t *pair = json_pack("[oo]", fc_json_str(h->name.s, h->name.len), fc_json_str(buf, (int)n));
+	return pair ? json_array_append_new(hdrs, pair) : -1;
+}
+
+/* Records what did not fit in the event (bus-protocol.md §4), and says so. */
+static int note_limits(json_t *o, int dropped, int cut)
+{
+	if (!dropped && !cut)
+		return 0;
+	LM_WARN("%d X- headers beyond the first %d dropped, %d values cut to %d bytes\n", dropped,
+	        FC_MAX_XHDRS, cut, FC_XHDR_VALUE_MAX);
+	return json_object_set_new(o, "headers_dropped", json_integer(dropped)) |
+	       json_object_set_new(o, "headers_cut", json_integer(cut));
+}
+
 static int name_is(const str *name, const char *lit)
 {
 	size_t n = strlen(lit);
@@ -104,7 +139,7 @@ static int add_uri_parts(json_t *o, const char *prefix, str uri)
 	return set_str(o, key, pu.host.s, pu.host.len);
 }
 
-json_t *fc_sipmsg_invite(struct sip_msg *msg, int *code, const char **reason)
+json_t *fc_sipmsg_invite(struct sip_msg *msg, const str *sdp, int *code, const char **reason)
 {
 	*code = 400;
 	*reason = "Bad Request";
@@ -122,8 +157,8 @@ json_t *fc_sipmsg_invite(struct sip_msg *msg, int *code, const char **reason)
 	}
 	struct to_body *from = get_from(msg);
 	struct to_body *to = get_to(msg);
-	char *body = get_body(msg);
-	int body_len = body ? (int)(msg->buf + msg->len - body) : 0;
+	int body_len;
+	fc_msg_body(msg, &body_len);
 	if (body_len > FC_MAX_BODY) {
 		*code = 413;
 		*reason = "Request Entity Too Large";
@@ -139,7 +174,16 @@ json_t *fc_sipmsg_invite(struct sip_msg *msg, int *code, const char **reason)
 	int err = 0;
 	err |= set_trimmed(o, "call_id", msg->callid->body);
 	err |= set_str(o, "ruri", ruri.s, ruri.len);
-	err |= set_str(o, "ruri_user", msg->parsed_uri.user.s, msg->parsed_uri.user.len);
+	/* Users are compared after unescaping (RFC 3261 section 19.1.4):
+	 * sip:%2B1415555010%30@ calls +14155550100. One that does not unescape
+	 * to printable text is passed as written (it matches no number). */
+	char user[FC_URI_USER_MAX];
+	int ul = fc_uri_user_unescape(msg->parsed_uri.user.s, (size_t)msg->parsed_uri.user.len, user,
+	                              sizeof user);
+	if (ul >= 0)
+		err |= set_str(o, "ruri_user", user, ul);
+	else
+		err |= set_str(o, "ruri_user", msg->parsed_uri.user.s, msg->parsed_uri.user.len);
 	err |= set_str(o, "ruri_host", msg->parsed_uri.host.s, msg->parsed_uri.host.len);
 	err |= set_trimmed(o, "from", msg->from->body);
 	err |= set_str(o, "from_uri", from->uri.s, from->uri.len);
@@ -179,21 +223,14 @@ json_t *fc_sipmsg_invite(struct sip_msg *msg, int *code, const char **reason)
 	if (!hdrs || json_object_set_new(o, "headers", hdrs) < 0)
 		goto fail;
 	str uui = {0, 0}, xuui = {0, 0}, pai = {0, 0}, div = {0, 0}, ctype = {0, 0};
+	int dropped = 0, cut = 0;
 	for (struct hdr_field *h = msg->headers; h; h = h->next) {
 		str v = h->body;
 		trim(&v);
 		if (is_x_header(&h->name)) {
 			if (name_is(&h->name, "X-User-to-User") && !xuui.s)
 				xuui = v;
-			if (json_array_size(hdrs) >= FC_MAX_XHDRS)
-				continue;
-			json_t *pair = json_array();
-			if (!pair || json_array_append_new(hdrs, pair) < 0)
-				goto fail;
-			json_t *n = fc_json_str(h->name.s, h->name.len);
-			json_t *val = fc_json_str(v.s, v.len > 1024 ? 1024 : v.len);
-			if (json_array_append_new(pair, n) < 0 ||
-			    json_array_append_new(pair, val) < 0)
+			if (add_xhdr(hdrs, h, v, &dropped, &cut) < 0)
 				goto fail;
 		} else if (name_is(&h->name, "User-to-User") && !uui.s) {
 			uui = v;
@@ -215,8 +252,9 @@ json_t *fc_sipmsg_invite(struct sip_msg *msg, int *code, const char **reason)
 		err |= set_str(o, "diversion", div.s, div.len);
 	if (ctype.s)
 		err |= set_str(o, "content_type", ctype.s, ctype.len);
-	if (body_len > 0 && ctype.len >= 15 && strncasecmp(ctype.s, "application/sdp", 15) == 0)
-		err |= set_str(o, "sdp", body, body_len);
+	if (sdp && sdp->s && sdp->len > 0)
+		err |= set_str(o, "sdp", sdp->s, sdp->len);
+	err |= note_limits(o, dropped, cut);
 	if (err)
 		goto fail;
 	return o;
@@ -233,25 +271,22 @@ int fc_sipmsg_extras(struct sip_msg *msg, json_t *o)
 	if (!hdrs || json_object_set_new(o, "headers", hdrs) < 0)
 		return -1;
 	str ctype = {0, 0};
+	int dropped = 0, cut = 0;
 	for (struct hdr_field *h = msg->headers; h; h = h->next) {
 		str v = h->body;
 		trim(&v);
 		if (is_x_header(&h->name)) {
-			if (json_array_size(hdrs) >= FC_MAX_XHDRS)
-				continue;
-			json_t *pair = json_pack("[oo]", fc_json_str(h->name.s, h->name.len),
-			                         fc_json_str(v.s, v.len > 1024 ? 1024 : v.len));
-			if (!pair || json_array_append_new(hdrs, pair) < 0)
+			if (add_xhdr(hdrs, h, v, &dropped, &cut) < 0)
 				return -1;
 		} else if (h->type == HDR_CONTENTTYPE_T) {
 			ctype = v;
 		}
 	}
-	char *body = get_body(msg);
-	int body_len = body ? (int)(msg->buf + msg->len - body) : 0;
+	int body_len;
+	char *body = fc_msg_body(msg, &body_len);
 	if (body_len > FC_MAX_BODY)
 		body_len = 0;
-	int err = 0;
+	int err = note_limits(o, dropped, cut);
 	if (ctype.s && body_len > 0) {
 		err |= set_str(o, "content_type", ctype.s, ctype.len);
 		int is_sdp = ctype.len >= 15 && strncasecmp(ctype.s, "application/sdp", 15) == 0;

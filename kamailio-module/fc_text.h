@@ -1,6 +1,7 @@
 /* fc_text.h — ASCII helpers shared by the module's pure-C parsers
- * (fc_digest.c, fc_refer.c): case folding and case-insensitive word
- * comparison on unterminated slices. Header-only; no Kamailio header. */
+ * (fc_digest.c, fc_refer.c, fc_sipcheck.c, fc_sdpcheck.c): case folding,
+ * case-insensitive word comparison on unterminated slices, hex digits.
+ * Header-only; no Kamailio header. */
 #ifndef FC_TEXT_H
 #define FC_TEXT_H
 
@@ -19,6 +20,18 @@ static inline int fc_ieq(const char *s, size_t n, const char *word)
 		if (!word[i] || fc_lower((unsigned char)s[i]) != (unsigned char)word[i])
 			return 0;
 	return word[i] == 0;
+}
+
+/* The value of a hex digit, or -1. */
+static inline int fc_hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 #endif

@@ -65,9 +65,9 @@ static int send_invite(const char *sid, const fc_dialog *d, const char *hdrs, co
 		snprintf(err, errlen, "bad target");
 		return -1;
 	}
-	char transport[8], contact[FC_URI_MAX + 64];
+	char transport[8], contact[FC_DIALOG_HDRS_MAX];
 	uri_transport(d->dst_uri[0] ? d->dst_uri : d->rem_target, transport, sizeof transport);
-	fc_contact_hdr(contact, sizeof contact, transport);
+	fc_dialog_hdrs(contact, sizeof contact, transport);
 	size_t hl = strlen(hdrs) + strlen(extra) + strlen(contact) + 64;
 	char *all = malloc(hl);
 	fc_uac_ctx *ctx = fc_uac_ctx_new(sid, 1, "INVITE", NULL);

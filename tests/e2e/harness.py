@@ -1210,6 +1210,16 @@ class FulcrumTestCase(unittest.TestCase):
     def assertFinal(self, res, code, msg=None):
         self.assertEqual(res.final_code(), code, "%s\n%s" % (msg or "final response", res.summary()))
 
+    def assertDialogHeaders(self, msg, what):
+        """msg (a SIP message that creates or refreshes a dialog) says what
+        Fulcrum allows and supports (RFC 3261 sections 20.5, 20.37): a
+        softphone offers transfer only when REFER is allowed."""
+        allow = [m.strip().upper() for m in (msg.header("Allow") or "").split(",")]
+        for m in ("INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "UPDATE", "INFO", "REFER", "NOTIFY"):
+            self.assertIn(m, allow, "%s: Allow lacks %s\n%s" % (what, m, msg.text))
+        supported = [t.strip().lower() for t in (msg.header("Supported") or "").split(",")]
+        self.assertIn("replaces", supported, "%s: Supported lacks replaces\n%s" % (what, msg.text))
+
     def assertSignature(self, req):
         self.assertTrue(req.signature, "no X-Twilio-Signature on %r" % req)
         self.assertTrue(req.signature_ok, "X-Twilio-Signature %r does not validate for URL %s params %r" % (

@@ -1,5 +1,5 @@
 """Answering (issue 3): a call is answered with 200 OK carrying rtpengine's
-SDP; <Hangup> answers and then sends BYE; <Reject> never answers. The
+SDP (with Allow and Supported); <Hangup> answers and then sends BYE; <Reject> never answers. The
 number's StatusCallback fires `completed` at the end."""
 import email.utils
 import time
@@ -28,6 +28,9 @@ class AnswerTest(DialTestCase):
         self.assertEqual(ok.code, 200, res.summary())
         self.assertTrue((ok.header("Content-Type") or "").startswith("application/sdp"), ok.text)
         self.assertTrue(ok.header("Contact"), "200 OK without Contact:\n" + ok.text)
+        self.assertDialogHeaders(ok, "200 OK to the caller")
+        for ringing in res.received(180, "INVITE"):
+            self.assertDialogHeaders(ringing, "180 to the caller")
         self.assertIn(";tag=", ok.header("To") or "", ok.text)
         sdp = self.assertMediaSdp(ok.body, "200 OK to the caller")
         self.assertNotEqual(sdp.port, ep.port, "the caller's own SDP came back: media not anchored")

@@ -55,6 +55,7 @@ class DialSipTest(DialTestCase):
         self.assertEqual(user_of(inv.header("From")), caller_id, inv.text)
         self.assertIn("tag=", inv.header("From") or "")
         self.assertNotIn("tag=", inv.header("To") or "")
+        self.assertDialogHeaders(inv, "the outbound INVITE")
         self.assertEqual(inv.header("X-Custom"), "hello world", inv.text)
         got_lower = [v for k, v in inv.headers if k.lower() == "x-lower"]
         self.assertEqual(got_lower, ["a&b=c"], inv.text)
