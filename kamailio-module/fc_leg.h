@@ -13,12 +13,13 @@
 #include "../../core/ip_addr.h"
 
 #define FC_SID_LEN 34
-#define FC_TOTAG_MAX 64
+#define FC_TOTAG_MAX 64   /* our own To-tags */
+#define FC_TAG_MAX 256     /* a dialog's tags (RFC 4475 longreq has a 150-byte one) */
 #define FC_CMD_IDS 8
 #define FC_CMD_ID_MAX 64
-#define FC_CALLID_MAX 256
-#define FC_URI_MAX 512
-#define FC_ROUTES_MAX 1024
+#define FC_CALLID_MAX 512
+#define FC_URI_MAX 1024
+#define FC_ROUTES_MAX 4096
 
 enum fc_leg_kind { FC_LEG_IN = 0, FC_LEG_OUT = 1 };
 enum fc_leg_state { FC_EARLY = 0, FC_CONFIRMED = 1 };
@@ -26,8 +27,8 @@ enum fc_leg_state { FC_EARLY = 0, FC_CONFIRMED = 1 };
 /* The dialog as the module needs it to send in-dialog requests. */
 typedef struct fc_dialog {
 	char call_id[FC_CALLID_MAX + 1];
-	char loc_tag[FC_TOTAG_MAX + 1];
-	char rem_tag[FC_TOTAG_MAX + 1];
+	char loc_tag[FC_TAG_MAX + 1];
+	char rem_tag[FC_TAG_MAX + 1];
 	char loc_uri[FC_URI_MAX + 1];    /* our From/To name-addr or URI */
 	char rem_uri[FC_URI_MAX + 1];    /* theirs */
 	char rem_target[FC_URI_MAX + 1]; /* their Contact URI */

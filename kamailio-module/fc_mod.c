@@ -57,12 +57,16 @@ static int w_fulcrum_invite(struct sip_msg *msg, char *p1, char *p2);
 static int w_fulcrum_dialog(struct sip_msg *msg, char *p1, char *p2);
 static int w_fulcrum_draining(struct sip_msg *msg, char *p1, char *p2);
 static int w_fulcrum_ack(struct sip_msg *msg, char *p1, char *p2);
+static int w_fulcrum_unsupported(struct sip_msg *msg, char *p1, char *p2);
+static int w_fulcrum_bad_scheme(struct sip_msg *msg, char *p1, char *p2);
 
 static cmd_export_t cmds[] = {
     {"fulcrum_invite", (cmd_function)w_fulcrum_invite, 0, 0, 0, REQUEST_ROUTE},
     {"fulcrum_dialog", (cmd_function)w_fulcrum_dialog, 0, 0, 0, REQUEST_ROUTE},
     {"fulcrum_draining", (cmd_function)w_fulcrum_draining, 0, 0, 0, ANY_ROUTE},
     {"fulcrum_ack", (cmd_function)w_fulcrum_ack, 0, 0, 0, REQUEST_ROUTE},
+    {"fulcrum_unsupported", (cmd_function)w_fulcrum_unsupported, 0, 0, 0, REQUEST_ROUTE},
+    {"fulcrum_bad_scheme", (cmd_function)w_fulcrum_bad_scheme, 0, 0, 0, REQUEST_ROUTE},
     {0, 0, 0, 0, 0, 0}};
 
 static param_export_t params[] = {{"redis_url", PARAM_STRING, &fc_redis_url},
@@ -393,6 +397,23 @@ static int w_fulcrum_dialog(struct sip_msg *msg, char *p1, char *p2)
 	return fc_dialog_request(msg) < 0 ? -1 : 1;
 }
 
+/* True (with Unsupported added to the reply) when the request Requires an
+ * extension we do not implement: the script answers 420 (fc_uas.h). */
+static int w_fulcrum_unsupported(struct sip_msg *msg, char *p1, char *p2)
+{
+	(void)p1;
+	(void)p2;
+	return fc_uas_require(msg) ? 1 : -1;
+}
+
+/* True when the Request-URI's scheme is one we do not serve: 416. */
+static int w_fulcrum_bad_scheme(struct sip_msg *msg, char *p1, char *p2)
+{
+	(void)p1;
+	(void)p2;
+	return msg->first_line.type == SIP_REQUEST && fc_uas_unsupported_scheme(msg) ? 1 : -1;
+}
+
 static int w_fulcrum_ack(struct sip_msg *msg, char *p1, char *p2)
 {
 	(void)p1;
@@ -404,7 +425,7 @@ int fc_reply_leg(const char *sid, int code, const char *reason, const char *hdrs
                  const char *txn, const char *cmd_id, char *err, size_t errlen)
 {
 	unsigned int h, lbl;
-	char totag_buf[FC_TOTAG_MAX + 1];
+	char totag_buf[FC_TAG_MAX + 1];
 	char contact[FC_DIALOG_HDRS_MAX];
 	fc_leg *l = fc_leg_lock(sid);
 	if (!l || l->ended || (cmd_id && fc_leg_seen_cmd(l, cmd_id))) {

@@ -48,9 +48,20 @@ int fc_uri_scheme_ok(const char *uri, size_t n)
 {
 	const char *c = memchr(uri, ':', n);
 	if (!c)
-		return 0;
+		return -1;
 	size_t sl = (size_t)(c - uri);
-	return fc_ieq(uri, sl, "sip") || fc_ieq(uri, sl, "sips") || fc_ieq(uri, sl, "tel");
+	if (fc_ieq(uri, sl, "sip") || fc_ieq(uri, sl, "sips") || fc_ieq(uri, sl, "tel"))
+		return 1;
+	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+	if (sl == 0 || fc_lower((unsigned char)uri[0]) < 'a' || fc_lower((unsigned char)uri[0]) > 'z')
+		return -1;
+	for (size_t i = 1; i < sl; i++) {
+		unsigned char ch = (unsigned char)fc_lower((unsigned char)uri[i]);
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' || ch == '-' ||
+		      ch == '.'))
+			return -1;
+	}
+	return 0;
 }
 
 int fc_uri_user_unescape(const char *s, size_t n, char *out, size_t outsz)

@@ -18,8 +18,9 @@
 /* The body types an INVITE may carry (Accept in a 415). */
 #define FC_ACCEPTED_BODIES "application/sdp, multipart/mixed"
 
-/* 1 when the URI's scheme is sip, sips or tel (RFC 3261 section 8.2.2.1), 0
- * otherwise (answer 416 Unsupported URI Scheme). */
+/* 1 when the URI's scheme is sip, sips or tel; 0 when it is another
+ * well-formed scheme (RFC 3986 section 3.1: answer 416 Unsupported URI
+ * Scheme, RFC 3261 section 8.2.2.1); -1 when it has none (not a URI: 400). */
 int fc_uri_scheme_ok(const char *uri, size_t n);
 
 /* Checks the option tags of a Require or Proxy-Require value against

@@ -9,9 +9,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../../core/data_lump_rpl.h"
 #include "../../core/dprint.h"
 #include "../../core/parser/parse_content.h"
 #include "../../core/parser/hf.h"
+#include "../../core/parser/parse_uri.h"
 #include "fc_sipcheck.h"
 #include "fc_sdpcheck.h"
 
@@ -41,6 +43,8 @@ char *fc_msg_body(struct sip_msg *msg, int *len)
  * an extension we do not implement (section 8.2.2.3). */
 static int check_require(struct sip_msg *msg, fc_refusal *r)
 {
+	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
+		return refuse(r, 400, "Bad Request - Bad Headers");
 	char list[256], one[256];
 	int bad = 0;
 	list[0] = 0;
@@ -99,10 +103,15 @@ int fc_uas_check_invite(struct sip_msg *msg, str *sdp, fc_refusal *r)
 	sdp->s = NULL;
 	sdp->len = 0;
 	str ruri = msg->first_line.u.request.uri;
-	if (!fc_uri_scheme_ok(ruri.s, (size_t)ruri.len))
-		return refuse(r, 416, "Unsupported URI Scheme");
-	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
-		return refuse(r, 400, "Bad Request - Bad Headers");
+	int scheme = fc_uri_scheme_ok(ruri.s, (size_t)ruri.len);
+	if (scheme <= 0)
+		return scheme == 0 ? refuse(r, 416, "Unsupported URI Scheme")
+		                   : refuse(r, 400, "Bad Request - Bad Request-URI");
+	/* Table 1 of section 19.1.1: headers are not allowed in a Request-URI. */
+	if (parse_sip_msg_uri(msg) < 0)
+		return refuse(r, 400, "Bad Request - Bad Request-URI");
+	if (msg->parsed_uri.headers.len > 0)
+		return refuse(r, 400, "Bad Request - Headers in Request-URI");
 	if (check_require(msg, r) < 0 || find_sdp(msg, sdp, r) < 0)
 		return -1;
 	if (!sdp->s)
@@ -115,4 +124,21 @@ int fc_uas_check_invite(struct sip_msg *msg, str *sdp, fc_refusal *r)
 		return refuse(r, 488, "Not Acceptable Here");
 	}
 	return 0;
+}
+
+int fc_uas_require(struct sip_msg *msg)
+{
+	fc_refusal r;
+	r.hdrs[0] = 0;
+	if (check_require(msg, &r) == 0)
+		return 0;
+	if (r.hdrs[0] && !add_lump_rpl(msg, r.hdrs, (int)strlen(r.hdrs), LUMP_RPL_HDR))
+		LM_ERR("cannot add Unsupported to the reply\n");
+	return 1;
+}
+
+int fc_uas_unsupported_scheme(struct sip_msg *msg)
+{
+	str ruri = msg->first_line.u.request.uri;
+	return fc_uri_scheme_ok(ruri.s, (size_t)ruri.len) == 0;
 }

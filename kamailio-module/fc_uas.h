@@ -26,4 +26,15 @@ char *fc_msg_body(struct sip_msg *msg, int *len);
  * r's code, reason and header lines. */
 int fc_uas_check_invite(struct sip_msg *msg, str *sdp, fc_refusal *r);
 
+/* For any request the script answers itself (OPTIONS): 1 when a Require
+ * or Proxy-Require names an extension we do not implement, with the
+ * Unsupported header already added to the reply the script sends (420);
+ * 0 otherwise. */
+int fc_uas_require(struct sip_msg *msg);
+
+/* 1 when the Request-URI as written has a well-formed scheme other than
+ * sip, sips or tel: the script answers 416 (section 8.2.2.1) before
+ * sanity's URI parser would make it a 400. */
+int fc_uas_unsupported_scheme(struct sip_msg *msg);
+
 #endif

@@ -13,15 +13,17 @@
 static void test_uri_scheme(void **state)
 {
 	(void)state;
-	assert_true(fc_uri_scheme_ok(S("sip:+14155550100@example.com")));
-	assert_true(fc_uri_scheme_ok(S("SIPS:alice@example.com")));
-	assert_true(fc_uri_scheme_ok(S("tel:+14155550100")));
-	assert_false(fc_uri_scheme_ok(S("nobodyknowsthisscheme:totallyopaquecontent")));
-	assert_false(fc_uri_scheme_ok(S("soap.beep://192.0.2.103:3002")));
-	assert_false(fc_uri_scheme_ok(S("sipx:alice@example.com")));
-	assert_false(fc_uri_scheme_ok(S("no-colon-at-all")));
-	assert_false(fc_uri_scheme_ok(S(":empty")));
-	assert_false(fc_uri_scheme_ok("sip:x", 3)); /* cut before the ':' */
+	assert_int_equal(fc_uri_scheme_ok(S("sip:+14155550100@example.com")), 1);
+	assert_int_equal(fc_uri_scheme_ok(S("SIPS:alice@example.com")), 1);
+	assert_int_equal(fc_uri_scheme_ok(S("tel:+14155550100")), 1);
+	assert_int_equal(fc_uri_scheme_ok(S("nobodyknowsthisscheme:totallyopaquecontent")), 0);
+	assert_int_equal(fc_uri_scheme_ok(S("soap.beep://192.0.2.103:3002")), 0);
+	assert_int_equal(fc_uri_scheme_ok(S("sipx:alice@example.com")), 0);
+	assert_int_equal(fc_uri_scheme_ok(S("no-colon-at-all")), -1);
+	assert_int_equal(fc_uri_scheme_ok(S(":empty")), -1);
+	assert_int_equal(fc_uri_scheme_ok(S("<sip:alice@example.com>")), -1);
+	assert_int_equal(fc_uri_scheme_ok(S("1sip:x")), -1);
+	assert_int_equal(fc_uri_scheme_ok("sip:x", 3), -1); /* cut before the ':' */
 }
 
 static void test_require(void **state)
