@@ -7,6 +7,7 @@
 
 #include "../../core/dprint.h"
 #include "fc_ack.h"
+#include "fc_ack2xx.h"
 #include "fc_dlg.h"
 #include "fc_mod.h"
 #include "fc_queue.h"
@@ -358,6 +359,9 @@ void fc_cmd_exec(const char *json, size_t len)
 		op_hangup(cmd, sid, id);
 	} else if (strcmp(op, "request") == 0) {
 		op_request(cmd, sid, id);
+	} else if (strcmp(op, "ack") == 0 && id && !*id) {
+		/* Local only (fc_ack2xx.c): the ACK of a 2xx to our INVITE. */
+		fc_ack2xx_exec(cmd, sid);
 	} else if (strcmp(op, "auth") == 0 && id && !*id) {
 		/* Local only (fc_uac.c): answer a digest challenge. */
 		const char *ch = json_string_value(json_object_get(cmd, "challenge"));

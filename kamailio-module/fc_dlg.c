@@ -74,6 +74,34 @@ static void set(str *s, char *v)
 	s->len = (int)strlen(v);
 }
 
+int fc_dlg_build(const fc_dialog *snap, dlg_t *d, char *err, size_t errlen)
+{
+	memset(d, 0, sizeof *d);
+	set(&d->id.call_id, (char *)snap->call_id);
+	set(&d->id.loc_tag, (char *)snap->loc_tag);
+	set(&d->id.rem_tag, (char *)snap->rem_tag);
+	set(&d->loc_uri, (char *)snap->loc_uri);
+	set(&d->rem_uri, (char *)snap->rem_uri);
+	set(&d->rem_target, (char *)snap->rem_target);
+	if (snap->dst_uri[0])
+		set(&d->dst_uri, (char *)snap->dst_uri);
+	d->loc_seq.value = snap->loc_seq;
+	d->loc_seq.is_set = 1;
+	d->state = DLG_CONFIRMED;
+	d->send_sock = snap->send_sock;
+	if (snap->routes[0] &&
+	    parse_rr_body((char *)snap->routes, (int)strlen(snap->routes), &d->route_set) < 0) {
+		snprintf(err, errlen, "bad route set");
+		return -1;
+	}
+	if (tmb.calculate_hooks(d) < 0) {
+		free_rr(&d->route_set);
+		snprintf(err, errlen, "cannot compute the request target");
+		return -1;
+	}
+	return 0;
+}
+
 int fc_dlg_send(const char *sid, const char *method, const char *hdrs, const char *body,
                 const char *req_id, char *err, size_t errlen)
 {
@@ -92,29 +120,8 @@ int fc_dlg_send(const char *sid, const char *method, const char *hdrs, const cha
 	fc_leg_unlock(sid);
 
 	dlg_t d;
-	memset(&d, 0, sizeof d);
-	set(&d.id.call_id, snap.call_id);
-	set(&d.id.loc_tag, snap.loc_tag);
-	set(&d.id.rem_tag, snap.rem_tag);
-	set(&d.loc_uri, snap.loc_uri);
-	set(&d.rem_uri, snap.rem_uri);
-	set(&d.rem_target, snap.rem_target);
-	if (snap.dst_uri[0])
-		set(&d.dst_uri, snap.dst_uri);
-	d.loc_seq.value = snap.loc_seq;
-	d.loc_seq.is_set = 1;
-	d.state = DLG_CONFIRMED;
-	d.send_sock = snap.send_sock;
-	if (snap.routes[0] &&
-	    parse_rr_body(snap.routes, (int)strlen(snap.routes), &d.route_set) < 0) {
-		snprintf(err, errlen, "bad route set");
+	if (fc_dlg_build(&snap, &d, err, errlen) < 0)
 		return -1;
-	}
-	if (tmb.calculate_hooks(&d) < 0) {
-		free_rr(&d.route_set);
-		snprintf(err, errlen, "cannot compute the request target");
-		return -1;
-	}
 	fc_uac_ctx *ctx = fc_uac_ctx_new(sid, 0, method, req_id);
 	if (!ctx) {
 		free_rr(&d.route_set);
@@ -125,8 +132,11 @@ int fc_dlg_send(const char *sid, const char *method, const char *hdrs, const cha
 	str h = {(char *)(hdrs ? hdrs : ""), hdrs ? (int)strlen(hdrs) : 0};
 	str b = {(char *)(body ? body : ""), body ? (int)strlen(body) : 0};
 	uac_req_t r;
-	set_uac_req(&r, &m, &h, body ? &b : NULL, &d,
-	            TMCB_LOCAL_COMPLETED | TMCB_LOCAL_RESPONSE_IN | TMCB_DESTROY, fc_uac_cb, ctx);
+	/* Our INVITEs are ACKed by fc_ack2xx.c, not by tm (see there). */
+	int flags = TMCB_LOCAL_COMPLETED | TMCB_LOCAL_RESPONSE_IN | TMCB_DESTROY;
+	if (strcmp(method, "INVITE") == 0)
+		flags |= TMCB_DONT_ACK;
+	set_uac_req(&r, &m, &h, body ? &b : NULL, &d, flags, fc_uac_cb, ctx);
 	int rc = tmb.t_uac(&r);
 	free_rr(&d.route_set);
 	if (rc < 0) {
@@ -136,4 +146,44 @@ int fc_dlg_send(const char *sid, const char *method, const char *hdrs, const cha
 		return -1;
 	}
 	return 0;
+}
+
+int fc_dlg_send_bare(const fc_dialog *snap, const char *method, unsigned int cseq, char *err,
+                     size_t errlen)
+{
+	fc_dialog copy;
+	memcpy(&copy, snap, sizeof copy);
+	copy.loc_seq = cseq;
+	dlg_t d;
+	if (fc_dlg_build(&copy, &d, err, errlen) < 0)
+		return -1;
+	str m = {(char *)method, (int)strlen(method)};
+	uac_req_t r;
+	set_uac_req(&r, &m, NULL, NULL, &d, 0, NULL, NULL);
+	int rc = tmb.t_uac(&r);
+	free_rr(&d.route_set);
+	if (rc < 0) {
+		snprintf(err, errlen, "sending %s failed", method);
+		return -1;
+	}
+	return 0;
+}
+
+dlg_t *fc_dlg_of_2xx(const fc_dialog *early, struct sip_msg *rpl)
+{
+	str cid = {(char *)early->call_id, (int)strlen(early->call_id)};
+	str ftag = {(char *)early->loc_tag, (int)strlen(early->loc_tag)};
+	str from = {(char *)early->loc_uri, (int)strlen(early->loc_uri)};
+	str to = {(char *)early->rem_uri, (int)strlen(early->rem_uri)};
+	str ruri = {(char *)early->rem_target, (int)strlen(early->rem_target)};
+	str dst = {(char *)early->dst_uri, (int)strlen(early->dst_uri)};
+	dlg_t *d = NULL;
+	if (tmb.new_dlg_uac(&cid, &ftag, early->loc_seq, &from, &to, &d) < 0)
+		return NULL;
+	if (tmb.set_dlg_target(d, &ruri, dst.len ? &dst : NULL) < 0 ||
+	    tmb.dlg_response_uac(d, rpl, IS_TARGET_REFRESH) < 0) {
+		tmb.free_dlg(d);
+		return NULL;
+	}
+	return d;
 }

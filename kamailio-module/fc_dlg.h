@@ -21,6 +21,22 @@ typedef struct fc_uac_ctx {
 } fc_uac_ctx;
 fc_uac_ctx *fc_uac_ctx_new(const char *sid, int initial, const char *method, const char *req_id);
 
+/* The dialog the 2xx rpl establishes for the INVITE sent on the early
+ * dialog early (tm's dlg_t, in shm: free it with tmb.free_dlg), or NULL. */
+dlg_t *fc_dlg_of_2xx(const fc_dialog *early, struct sip_msg *rpl);
+
+/* A throw-away confirmed dlg_t pointing into snap's strings, its route set
+ * parsed and its next hop computed; the caller frees d->route_set with
+ * free_rr(). 0, or -1 with err set. */
+int fc_dlg_build(const fc_dialog *snap, dlg_t *d, char *err, size_t errlen);
+
+/* Sends method with CSeq cseq, no body and no extra headers, within the
+ * dialog snap, following no reply: the ACK of a 2xx (a transaction of its
+ * own: a new branch), or the BYE of a dialog we do not keep. 0, or -1 with
+ * err set. */
+int fc_dlg_send_bare(const fc_dialog *snap, const char *method, unsigned int cseq, char *err,
+                     size_t errlen);
+
 /* Sends method within the confirmed dialog of leg sid with extra header
  * lines hdrs and body (either may be NULL). The CSeq is taken from the leg
  * and incremented under its lock. Replies go to fc_uac_cb (fc_uac.c) with a

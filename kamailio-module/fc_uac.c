@@ -5,6 +5,7 @@
  * callback (BYE after a 2xx that raced a hangup, the digest retry) is handed
  * to the bus process as a local command, so no callback ever sends. */
 #include "fc_uac.h"
+#include "fc_ack2xx.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +87,8 @@ static int send_invite(const char *sid, const fc_dialog *d, const char *hdrs, co
 	str b = {(char *)(sdp ? sdp : ""), sdp ? (int)strlen(sdp) : 0};
 	uac_req_t r;
 	set_uac_req(&r, &m, &h, b.len ? &b : NULL, dlg,
-	            TMCB_LOCAL_COMPLETED | TMCB_LOCAL_RESPONSE_IN | TMCB_DESTROY, fc_uac_cb, ctx);
+	            TMCB_LOCAL_COMPLETED | TMCB_LOCAL_RESPONSE_IN | TMCB_DESTROY | TMCB_DONT_ACK,
+	            fc_uac_cb, ctx);
 	unsigned int th = 0, tl = 0;
 	int rc = tmb.t_uac_with_ids(&r, &th, &tl);
 	free(all);
@@ -316,28 +318,19 @@ static void on_invite_final(struct cell *t, fc_uac_ctx *ctx, struct sip_msg *rpl
 	const char *sid = ctx->sid;
 	int faked = rpl == FAKED_REPLY || !rpl;
 	if (code >= 200 && code < 300 && !faked) {
-		str cid, ftag, from, to, ruri, dst;
 		fc_dialog snap;
 		fc_leg *l = fc_leg_lock(sid);
 		if (!l || l->ended || l->state == FC_CONFIRMED) {
-			/* A second 2xx (downstream forking) or a leg already gone:
-			 * tm ACKs it; nothing else to do. */
+			/* A second 2xx (downstream forking: fc_ack2xx.c ACKs it
+			 * and hangs it up) or a leg already gone. */
 			fc_leg_unlock(sid);
 			LM_INFO("leg %s: extra 2xx ignored\n", sid);
 			return;
 		}
 		memcpy(&snap, &l->dlg, sizeof snap);
 		fc_leg_unlock(sid);
-		cid = (str){snap.call_id, (int)strlen(snap.call_id)};
-		ftag = (str){snap.loc_tag, (int)strlen(snap.loc_tag)};
-		from = (str){snap.loc_uri, (int)strlen(snap.loc_uri)};
-		to = (str){snap.rem_uri, (int)strlen(snap.rem_uri)};
-		ruri = (str){snap.rem_target, (int)strlen(snap.rem_target)};
-		dst = (str){snap.dst_uri, (int)strlen(snap.dst_uri)};
-		dlg_t *d = NULL;
-		int ok = tmb.new_dlg_uac(&cid, &ftag, snap.loc_seq, &from, &to, &d) >= 0 &&
-		         tmb.set_dlg_target(d, &ruri, dst.len ? &dst : NULL) >= 0 &&
-		         tmb.dlg_response_uac(d, rpl, IS_TARGET_REFRESH) >= 0;
+		dlg_t *d = fc_dlg_of_2xx(&snap, rpl);
+		int ok = d != NULL;
 		json_t *ev = json_pack("{s:i,s:s}", "code", code, "sip_call_id", snap.call_id);
 		if (ev)
 			fc_sipmsg_extras(rpl, ev);
@@ -361,8 +354,8 @@ static void on_invite_final(struct cell *t, fc_uac_ctx *ctx, struct sip_msg *rpl
 		if (d)
 			tmb.free_dlg(d);
 		if (hangup || !ok) {
-			/* The 2xx raced our CANCEL (tm ACKs it): hang up with BYE
-			 * from the bus process. */
+			/* The 2xx raced our CANCEL (fc_ack2xx.c has queued its
+			 * ACK first): hang up with BYE from the bus process. */
 			fc_queue_push_local(json_pack("{s:i,s:s,s:s,s:s}", "v", 1, "op", "hangup",
 			                              "call_sid", sid, "id", ""));
 		}
@@ -473,6 +466,9 @@ void fc_uac_cb(struct cell *t, int type, struct tmcb_params *ps)
 	if (type & TMCB_LOCAL_RESPONSE_IN) {
 		if (ctx->initial && code > 100 && code < 200 && rpl && rpl != FAKED_REPLY)
 			on_invite_progress(ctx, rpl, code);
+		/* Every 2xx to our INVITEs, retransmissions too, gets our ACK. */
+		if (code >= 200 && code < 300 && strcmp(ctx->method, "INVITE") == 0)
+			fc_ack2xx_reply(ctx->sid, ctx->initial, rpl);
 		return;
 	}
 	if (!(type & TMCB_LOCAL_COMPLETED) || code < 200)

@@ -1220,6 +1220,20 @@ class FulcrumTestCase(unittest.TestCase):
         supported = [t.strip().lower() for t in (msg.header("Supported") or "").split(",")]
         self.assertIn("replaces", supported, "%s: Supported lacks replaces\n%s" % (what, msg.text))
 
+    def assertAckOf2xx(self, peer, invite, what):
+        """The ACK of the 2xx to invite, as peer (a PeerResult) got it, is a
+        transaction of its own (RFC 3261 sections 13.2.2.4, 17.1.1.3): its
+        own Via branch, Max-Forwards, the INVITE's CSeq number."""
+        def branch(m):
+            return re.search(r";\s*branch=([^;,\s]+)", m.header("Via") or "").group(1)
+        acks = [m for m in peer.recv_requests("ACK") if m.call_id == invite.call_id
+                and m.cseq_num == invite.cseq_num]
+        self.assertTrue(acks, "%s: no ACK\n%s" % (what, peer.summary()))
+        ack = acks[0]
+        self.assertNotEqual(branch(ack), branch(invite), "%s: ACK reuses the INVITE's branch\n%s" % (what, ack.text))
+        self.assertTrue((ack.header("Max-Forwards") or "").strip().isdigit(),
+                        "%s: ACK without Max-Forwards\n%s" % (what, ack.text))
+
     def assertSignature(self, req):
         self.assertTrue(req.signature, "no X-Twilio-Signature on %r" % req)
         self.assertTrue(req.signature_ok, "X-Twilio-Signature %r does not validate for URL %s params %r" % (

@@ -127,8 +127,9 @@ class AnswerTest(DialTestCase):
 
     def test_bridge_reinvite_waits_for_the_ack(self):
         """§14.1: a caller that ACKs 1.5 s late while its <Dial> callee
-        answers at once gets the bridge's re-INVITE only after its ACK, and
-        the call goes on until the callee hangs up."""
+        answers at once gets the bridge's re-INVITE only after its ACK (with
+        Allow and Supported; its 200 is ACKed in a transaction of its own),
+        and the call goes on until the callee hangs up."""
         callee = self.uas("uas_answer", user="bob", early=2, bye_ms=3000)
         num, p = self.route_number(dial_twiml(sip_noun(callee.uri())))
         res = self.caller(num, scenario="uac_late_ack", ack_ms=1500, timeout=30).wait()
@@ -138,6 +139,8 @@ class AnswerTest(DialTestCase):
         self.assertTrue(acks, res.summary())
         self.assertTrue(reinv, "no re-INVITE at the bridge:\n" + res.summary())
         self.assertGreaterEqual(reinv[0].time, acks[0].time, "re-INVITE before the ACK:\n" + res.summary())
+        self.assertDialogHeaders(reinv[0], "the bridge's re-INVITE")
+        self.assertAckOf2xx(res, reinv[0], "the caller's 200 to the re-INVITE")
         byes = res.recv_requests("BYE")
         self.assertTrue(byes, res.summary())
         self.assertGreaterEqual(byes[0].time - acks[0].time, 1.0, res.summary())

@@ -56,6 +56,7 @@ class DialSipTest(DialTestCase):
         self.assertIn("tag=", inv.header("From") or "")
         self.assertNotIn("tag=", inv.header("To") or "")
         self.assertDialogHeaders(inv, "the outbound INVITE")
+        self.assertAckOf2xx(peer, inv, "the callee's 200")
         self.assertEqual(inv.header("X-Custom"), "hello world", inv.text)
         got_lower = [v for k, v in inv.headers if k.lower() == "x-lower"]
         self.assertEqual(got_lower, ["a&b=c"], inv.text)
