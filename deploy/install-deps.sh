@@ -19,6 +19,7 @@ PKGS=(
 	libexpat1-dev libssl-dev libcmocka-dev
 	sip-tester dpkg-dev pkg-config build-essential clang
 	python3 iproute2 procps curl
+	baresip-core
 )
 # Packages wanted only when their command is missing: Node.js and npm run
 # Twilio's Node.js helper library in tests/e2e/test_twilio_node.py. A Node.js

@@ -8,6 +8,12 @@ final status line it got, or "timeout".
   sipcheck.py poke HOST PORT CALLID      sends "FC-HANGUP" in that call to the sipp
                                          caller at HOST:PORT (sipp/uac_talk.xml
                                          hangs up); nothing is awaited
+  sipcheck.py stray HOST PORT            sends HOST:PORT a 200 OK that matches no
+                                         transaction, its top Via HOST:PORT's own
+                                         (as if it had sent the request) or ours,
+                                         its second Via a socket of ours; prints
+                                         "dropped" (exit 0) when nothing arrives
+                                         at either within 2 s, else "relayed"
 
 Used to see what a draining proxy answers (503) without going through the
 edge, and to make a caller hang up when the test says so.
@@ -36,10 +42,43 @@ def poke(host, port, callid):
     return 0
 
 
+def stray(host, port):
+    me = socket.gethostbyname(socket.gethostname())
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((me, 0))
+    trap = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    trap.bind((me, 0))
+    for top in ("%s:%d" % (host, port), "%s:%d" % s.getsockname()):
+        tag = "%08x" % random.getrandbits(32)
+        msg = "\r\n".join([
+            "SIP/2.0 200 OK",
+            "Via: SIP/2.0/UDP %s;branch=z9hG4bK-stray%s" % (top, tag),
+            "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-trap%s" % (me, trap.getsockname()[1], tag),
+            "From: <sip:a@%s>;tag=%s" % (me, tag),
+            "To: <sip:b@%s>;tag=x%s" % (host, tag),
+            "Call-ID: stray-%s@%s" % (tag, me),
+            "CSeq: 1 INVITE",
+            "Content-Length: 0", "", ""])
+        s.sendto(msg.encode(), (host, port))
+    deadline = time.time() + 2
+    for sock in (trap, s):
+        sock.settimeout(max(0.05, deadline - time.time()))
+        try:
+            data, src = sock.recvfrom(65535)
+            print("relayed: %r from %s" % (data.split(b"\r\n", 1)[0], src))
+            return 1
+        except socket.timeout:
+            pass
+    print("dropped")
+    return 0
+
+
 def main():
     kind, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if kind == "poke":
         return poke(host, port, sys.argv[4].strip())
+    if kind == "stray":
+        return stray(host, port)
     user = sys.argv[4] if len(sys.argv) > 4 else ""
     me = socket.gethostbyname(socket.gethostname())
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

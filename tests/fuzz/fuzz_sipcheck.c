@@ -5,7 +5,8 @@
  * becomes the Unsupported header); fc_uri_user_unescape returns -1 or a
  * control-free string of that length; fc_unfold leaves no CR or LF and never
  * grows; fc_multipart_sdp (input split at the first NUL into Content-Type and
- * body) returns an SDP slice inside the body. */
+ * body) returns an SDP slice inside the body; fc_uri_scheme_ok says -1, 0 or
+ * 1, and 1 only for sip, sips and tel. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,14 @@ static void multipart(const char *s, size_t n)
 		CHECK(sdp >= body && sdp + sl <= body + blen);
 }
 
+static void scheme(const char *s, size_t n)
+{
+	int rc = fc_uri_scheme_ok(s, n);
+	CHECK(rc >= -1 && rc <= 1);
+	if (rc == 1)
+		CHECK(n >= 4 && (s[3] == ':' || s[4] == ':'));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
@@ -73,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!s)
 		return 0;
 	memcpy(s, data + 1, n);
-	switch (data[0] & 3) {
+	switch (data[0] % 5) {
 	case 0:
 		require(s, n);
 		break;
@@ -83,8 +92,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2:
 		unfold(s, n);
 		break;
-	default:
+	case 3:
 		multipart(s, n);
+		break;
+	default:
+		scheme(s, n);
 		break;
 	}
 	free(s);

@@ -1,6 +1,7 @@
 # Case "smoke" (was tests/compose/smoke.sh): the stack comes up healthy, the
 # edge lists every proxy, REST answers through the api service, SIP OPTIONS
-# and an INVITE to an unknown number go edge → proxy → bus → callctl and back.
+# and an INVITE to an unknown number go edge → proxy → bus → callctl and back;
+# a stray response is relayed by neither the edge nor a proxy.
 # Also creates the numbers the other cases call:
 #   +14155550100 → <Hangup/>   +14155550101 → <Hangup/> answered 4 s late
 #   +1415555017N (N = 0-3, 5) → <Dial> to sip:callee@peer:507N, StatusCallback
@@ -44,6 +45,18 @@ case_smoke() {
 	else
 		ko "OPTIONS via edge (see $logs/options-*.log)"
 	fi
+	# A response that matches no transaction is dropped by the edge (both
+	# sides) and by a proxy, never relayed along its Via (reflection).
+	local e p1 out
+	bad=""
+	e=$(one edge)
+	p1=$(one proxy)
+	for target in "$(cip "$e") $FULCRUM_SIP_PORT" "$(cip "$e") ${FULCRUM_EDGE_INT_PORT:-5080}" "$(cip "$p1") 5060"; do
+		# shellcheck disable=SC2086
+		out=$(peer_check stray $target)
+		[ "$out" = dropped ] || bad+=" [$target: $out]"
+	done
+	verdict $([ -z "$bad" ]; echo $?) "stray responses to the edge (EXT, INT) and a proxy dropped${bad:+:$bad}"
 	caller_run unknown tests/e2e/sipp/uac_invite.xml +14155550199 -m 1 -d 200
 	final=$(grep -E '^SIP/2.0 [2-6][0-9][0-9]' "$logs/unknown-messages.log" | grep -v ' 100 ' | head -n1 | tr -d '\r')
 	verdict $([[ "$final" == "SIP/2.0 404"* ]]; echo $?) "INVITE to an unknown number: ${final:-no final answer}"
