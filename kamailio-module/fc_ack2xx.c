@@ -59,6 +59,9 @@ void fc_ack2xx_reply(const char *sid, int initial, struct sip_msg *rpl)
 		LM_ERR("leg %s: a 2xx without a usable CSeq cannot be ACKed\n", sid);
 		return;
 	}
+	/* tm shows the INVITE's callbacks the answer to our CANCEL of it too. */
+	if (get_cseq(rpl)->method_id != METHOD_INVITE)
+		return;
 	static fc_dialog snap, got; /* large; one callback at a time per process */
 	fc_leg *l = fc_leg_lock(sid);
 	int confirmed = l && l->state == FC_CONFIRMED;
@@ -107,7 +110,8 @@ void fc_ack2xx_exec(json_t *cmd, const char *sid)
 	fc_leg_unlock(sid);
 	char err[128];
 	if (fc_dlg_send_bare(&d, "ACK", (unsigned int)cseq, err, sizeof err) < 0) {
-		LM_ERR("leg %s: ACK not sent: %s\n", sid, err);
+		LM_ERR("leg %s: ACK not sent: %s (target '%s', routes '%s', via '%s')\n", sid, err,
+		       d.rem_target, d.routes, d.dst_uri);
 		return;
 	}
 	if (json_is_true(json_object_get(cmd, "bye")) &&

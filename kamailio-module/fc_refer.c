@@ -454,35 +454,23 @@ int fc_replaces_parse(const char *s, size_t len, fc_replaces *out, char *err, si
  * does not fit fails. */
 static int decode(const char *s, size_t n, char *dst, size_t dstsz, const char **why)
 {
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '%') {
-			int h = i + 2 < n ? fc_hexval((unsigned char)s[i + 1]) : -1;
-			int l = i + 2 < n ? fc_hexval((unsigned char)s[i + 2]) : -1;
-			if (h < 0 || l < 0) {
-				*why = "bad %-escape in URI header";
-				return -1;
-			}
-			c = (unsigned char)(h << 4 | l);
-			i += 2;
-		}
-		if (c == '\r' || c == '\n' || c == 0) {
-			*why = "CR, LF or NUL in URI header value";
-			return -1;
-		}
-		if (is_ctl(c)) {
-			*why = "control character in URI header value";
-			return -1;
-		}
-		if (o + 1 >= dstsz) {
-			*why = "URI header value too long";
-			return -1;
-		}
-		dst[o++] = (char)c;
+	switch (fc_pct_decode(s, n, dst, dstsz, 1, NULL)) {
+	case FC_PCT_OK:
+		return 0;
+	case FC_PCT_ESCAPE:
+		*why = "bad %-escape in URI header";
+		break;
+	case FC_PCT_CRLFNUL:
+		*why = "CR, LF or NUL in URI header value";
+		break;
+	case FC_PCT_CTL:
+		*why = "control character in URI header value";
+		break;
+	default:
+		*why = "URI header value too long";
+		break;
 	}
-	dst[o] = 0;
-	return 0;
+	return -1;
 }
 
 /* The ?headers part of the URI (after the '?'): hname "=" hvalue *( "&" ... ).

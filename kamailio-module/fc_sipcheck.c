@@ -66,25 +66,10 @@ int fc_uri_scheme_ok(const char *uri, size_t n)
 
 int fc_uri_user_unescape(const char *s, size_t n, char *out, size_t outsz)
 {
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '%') {
-			int h = i + 2 < n ? fc_hexval((unsigned char)s[i + 1]) : -1;
-			int l = i + 2 < n ? fc_hexval((unsigned char)s[i + 2]) : -1;
-			if (h < 0 || l < 0)
-				return -1;
-			c = (unsigned char)(h << 4 | l);
-			i += 2;
-		}
-		if (c < 0x20 || c == 0x7f || o + 1 >= outsz)
-			return -1;
-		out[o++] = (char)c;
-	}
-	if (outsz == 0)
+	size_t len;
+	if (fc_pct_decode(s, n, out, outsz, 0, &len) != FC_PCT_OK)
 		return -1;
-	out[o] = 0;
-	return (int)o;
+	return (int)len;
 }
 
 /* ---- Require ------------------------------------------------------------ */

@@ -34,4 +34,41 @@ static inline int fc_hexval(unsigned char c)
 	return -1;
 }
 
+/* Why fc_pct_decode failed. */
+enum { FC_PCT_OK = 0, FC_PCT_ESCAPE = -1, FC_PCT_CRLFNUL = -2, FC_PCT_CTL = -3, FC_PCT_LONG = -4 };
+
+/* %-decodes s[0..n) into dst (dstsz bytes, NUL-terminated); the length
+ * decoded goes to *len. Fails on a bad escape, on a decoded CR, LF or NUL
+ * (header injection), on any other control byte (HTAB only when allow_tab)
+ * and when the result does not fit. */
+static inline int fc_pct_decode(const char *s, size_t n, char *dst, size_t dstsz, int allow_tab,
+                                size_t *len)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '%') {
+			int h = i + 2 < n ? fc_hexval((unsigned char)s[i + 1]) : -1;
+			int l = i + 2 < n ? fc_hexval((unsigned char)s[i + 2]) : -1;
+			if (h < 0 || l < 0)
+				return FC_PCT_ESCAPE;
+			c = (unsigned char)(h << 4 | l);
+			i += 2;
+		}
+		if (c == '\r' || c == '\n' || c == 0)
+			return FC_PCT_CRLFNUL;
+		if ((c < 0x20 && !(c == '\t' && allow_tab)) || c == 0x7f)
+			return FC_PCT_CTL;
+		if (o + 1 >= dstsz)
+			return FC_PCT_LONG;
+		dst[o++] = (char)c;
+	}
+	if (dstsz == 0)
+		return FC_PCT_LONG;
+	dst[o] = 0;
+	if (len)
+		*len = o;
+	return FC_PCT_OK;
+}
+
 #endif

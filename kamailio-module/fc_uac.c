@@ -466,7 +466,8 @@ void fc_uac_cb(struct cell *t, int type, struct tmcb_params *ps)
 	if (type & TMCB_LOCAL_RESPONSE_IN) {
 		if (ctx->initial && code > 100 && code < 200 && rpl && rpl != FAKED_REPLY)
 			on_invite_progress(ctx, rpl, code);
-		/* Every 2xx to our INVITEs, retransmissions too, gets our ACK. */
+		/* Every 2xx to our INVITEs, retransmissions too, gets our ACK
+		 * (not the 200 to our CANCEL, which shows up here too). */
 		if (code >= 200 && code < 300 && strcmp(ctx->method, "INVITE") == 0)
 			fc_ack2xx_reply(ctx->sid, ctx->initial, rpl);
 		return;
