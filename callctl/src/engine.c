@@ -737,6 +737,13 @@ void eng_sip_params(form *p, const char *sid, json_t *sip, const char *kind, jso
 		snprintf(key, sizeof key, "SipHeader_%s", name);
 		form_add(p, key, val);
 	}
+	/* What the proxy could not pass on (bus-protocol.md §4). */
+	json_int_t dropped = json_integer_value(json_object_get(sip, "headers_dropped"));
+	json_int_t cut = json_integer_value(json_object_get(sip, "headers_cut"));
+	if (dropped || cut)
+		LOGW("call %s: the INVITE's X- headers beyond the first 64 (%lld) are not passed on, "
+		     "and %lld values were cut to 1024 bytes",
+		     sid, (long long)dropped, (long long)cut);
 }
 
 typedef struct start_ctx {

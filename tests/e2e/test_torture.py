@@ -21,7 +21,7 @@ import threading
 import time
 import unittest
 
-from harness import LOOPBACK, TWIML_BUSY, FulcrumTestCase, tail_file
+from harness import LOOPBACK, TWIML_BUSY, FulcrumTestCase, tail_file, wait_until
 from sipraw import Client, listen_udp
 
 TORTURE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torture")
@@ -392,6 +392,24 @@ class TortureTest(FulcrumTestCase):
                 self.assertAnswer(ex, BUSY)
                 req = self.assertWebhooks(path, 1, ex, num)[0]
                 self.assertEqual(req.params.get("SipHeader_X-Folded"), "one two", req.params)
+
+    def test_x_headers_beyond_the_limit_said(self):
+        """70 X- headers, one of them 2000 bytes: the webhook gets the first
+        64 (the long one cut to 1024 bytes), and callctl's log says what was
+        left out."""
+        path = self.path()
+        num = self.busy_number(path)
+        hdrs = "X-Long: %s\n" % ("L" * 2000) + "".join("X-H%02d: v%d\n" % (i, i) for i in range(69))
+        ex = self.exchange(invite(hdrs), "tcp", user=num)
+        self.assertAnswer(ex, BUSY)
+        req = self.assertWebhooks(path, 1, ex, num)[0]
+        got = [k for k in req.params if k.startswith("SipHeader_")]
+        self.assertEqual(len(got), 64, got)
+        self.assertEqual(req.params.get("SipHeader_X-Long"), "L" * 1024)
+        self.assertNotIn("SipHeader_X-H68", req.params)
+        log = self.stack.procs["callctl"].log_path
+        self.assertTrue(wait_until(lambda: "beyond the first 64 (6)" in tail_file(log, 100000), 5),
+                        "callctl did not say that X- headers were left out")
 
     def test_unanswerable_sdp_488(self):
         """An offer Fulcrum cannot answer → 488 with a Warning, no webhook:
