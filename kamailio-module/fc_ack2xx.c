@@ -89,9 +89,10 @@ void fc_ack2xx_reply(const char *sid, int initial, struct sip_msg *rpl)
 		d = &got;
 	}
 	json_t *dj = dialog_json(d);
-	json_t *cmd = dj ? json_pack("{s:i,s:s,s:s,s:s,s:I,s:b,s:o}", "v", 1, "op", "ack", "call_sid",
-	                             sid, "id", "", "cseq", (json_int_t)cseq, "bye", bye, "dialog", dj)
-	                 : NULL;
+	json_t *cmd =
+	    dj ? json_pack("{s:i,s:s,s:s,s:s,s:I,s:b,s:o}", "v", 1, "op", "ack", "call_sid", sid,
+	                   "id", "", "cseq", (json_int_t)cseq, "bye", bye, "dialog", dj)
+	       : NULL;
 	if (!cmd || fc_queue_push_local(cmd) < 0)
 		LM_ERR("leg %s: cannot queue the ACK of its 2xx\n", sid);
 }

@@ -60,7 +60,8 @@ fc_uac_ctx *fc_uac_ctx_new(const char *sid, int initial, const char *method, con
 
 void fc_dialog_hdrs(char *out, size_t n, const char *transport)
 {
-	static const char more[] = "Allow: " FC_ALLOWED_METHODS "\r\nSupported: " FC_SUPPORTED_TAGS "\r\n";
+	static const char more[] =
+	    "Allow: " FC_ALLOWED_METHODS "\r\nSupported: " FC_SUPPORTED_TAGS "\r\n";
 	if (transport && *transport && strcmp(transport, "udp") != 0)
 		snprintf(out, n, "Contact: <sip:fulcrum@%s;transport=%s>\r\n%s", fc_advertise,
 		         transport, more);

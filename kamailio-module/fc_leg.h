@@ -13,8 +13,8 @@
 #include "../../core/ip_addr.h"
 
 #define FC_SID_LEN 34
-#define FC_TOTAG_MAX 64   /* our own To-tags */
-#define FC_TAG_MAX 256     /* a dialog's tags (RFC 4475 longreq has a 150-byte one) */
+#define FC_TOTAG_MAX 64 /* our own To-tags */
+#define FC_TAG_MAX 256  /* a dialog's tags (RFC 4475 longreq has a 150-byte one) */
 #define FC_CMD_IDS 8
 #define FC_CMD_ID_MAX 64
 #define FC_CALLID_MAX 512

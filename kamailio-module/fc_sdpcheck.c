@@ -12,11 +12,11 @@
 #include <string.h>
 
 typedef struct media {
-	int audio;     /* m=audio */
-	long port;     /* 0: disabled stream (RFC 3264 section 5.1) */
-	int rtp;       /* an RTP profile we speak */
-	int has_c;     /* c= at media level */
-	int taken;     /* one of the formats is one of FC_SDP_CODECS */
+	int audio; /* m=audio */
+	long port; /* 0: disabled stream (RFC 3264 section 5.1) */
+	int rtp;   /* an RTP profile we speak */
+	int has_c; /* c= at media level */
+	int taken; /* one of the formats is one of FC_SDP_CODECS */
 	int nfmt;
 	int fmt[FC_SDP_FMTS_MAX];
 } media;
@@ -49,7 +49,8 @@ static int in_list(const char *s, size_t n, const char *list)
 		size_t k = strcspn(list, ",");
 		if (k == n) {
 			size_t i = 0;
-			while (i < n && fc_lower((unsigned char)s[i]) == fc_lower((unsigned char)list[i]))
+			while (i < n &&
+			       fc_lower((unsigned char)s[i]) == fc_lower((unsigned char)list[i]))
 				i++;
 			if (i == n)
 				return 1;
@@ -91,11 +92,11 @@ static void close_media(parse *ps)
 	if (ps->nmedia == 0)
 		return;
 	media *m = &ps->m;
-	int stage = (!m->audio || m->port == 0) ? 1
-	            : !m->rtp                           ? 2
-	            : !m->taken                         ? 3
-	            : !(m->has_c || ps->session_c)      ? 4
-	                                                : 5;
+	int stage = (!m->audio || m->port == 0)    ? 1
+	            : !m->rtp                      ? 2
+	            : !m->taken                    ? 3
+	            : !(m->has_c || ps->session_c) ? 4
+	                                           : 5;
 	if (stage == 5)
 		ps->answerable = 1;
 	else if (stage > ps->stage)
@@ -107,7 +108,8 @@ static int media_line(parse *ps, const char *v, const char *end, char *why, size
 {
 	close_media(ps);
 	if (++ps->nmedia > FC_SDP_MEDIA_MAX)
-		return fail(why, whysz, FC_WARN_MISC, "SDP has more than %d media lines", FC_SDP_MEDIA_MAX);
+		return fail(why, whysz, FC_WARN_MISC, "SDP has more than %d media lines",
+		            FC_SDP_MEDIA_MAX);
 	media *m = &ps->m;
 	memset(m, 0, sizeof *m);
 	const char *f;
@@ -119,25 +121,32 @@ static int media_line(parse *ps, const char *v, const char *end, char *why, size
 		return fail(why, whysz, FC_WARN_MISC, "SDP media line %d has no port", ps->nmedia);
 	const char *slash = memchr(f, '/', fn);
 	m->port = number(f, slash ? (size_t)(slash - f) : fn);
-	if (m->port < 0 || m->port > 65535 || (slash && number(slash + 1, fn - (size_t)(slash + 1 - f)) < 0))
-		return fail(why, whysz, FC_WARN_MISC, "SDP media line %d has a bad port", ps->nmedia);
+	if (m->port < 0 || m->port > 65535 ||
+	    (slash && number(slash + 1, fn - (size_t)(slash + 1 - f)) < 0))
+		return fail(why, whysz, FC_WARN_MISC, "SDP media line %d has a bad port",
+		            ps->nmedia);
 	if (!field(&v, end, &f, &fn))
-		return fail(why, whysz, FC_WARN_MISC, "SDP media line %d has no protocol", ps->nmedia);
-	m->rtp = in_list(f, fn, "RTP/AVP, RTP/AVPF, RTP/SAVP, RTP/SAVPF, UDP/TLS/RTP/SAVP, UDP/TLS/RTP/SAVPF");
+		return fail(why, whysz, FC_WARN_MISC, "SDP media line %d has no protocol",
+		            ps->nmedia);
+	m->rtp = in_list(
+	    f, fn, "RTP/AVP, RTP/AVPF, RTP/SAVP, RTP/SAVPF, UDP/TLS/RTP/SAVP, UDP/TLS/RTP/SAVPF");
 	while (field(&v, end, &f, &fn)) {
 		if (m->nfmt == FC_SDP_FMTS_MAX)
-			return fail(why, whysz, FC_WARN_MISC, "SDP media line %d has more than %d formats",
-			            ps->nmedia, FC_SDP_FMTS_MAX);
+			return fail(why, whysz, FC_WARN_MISC,
+			            "SDP media line %d has more than %d formats", ps->nmedia,
+			            FC_SDP_FMTS_MAX);
 		long pt = m->rtp ? number(f, fn) : 0;
 		if (pt < 0 || pt > 127)
-			return fail(why, whysz, FC_WARN_MISC, "SDP media line %d has a bad payload type", ps->nmedia);
+			return fail(why, whysz, FC_WARN_MISC,
+			            "SDP media line %d has a bad payload type", ps->nmedia);
 		m->fmt[m->nfmt++] = (int)pt;
 		/* RFC 3551 static types: 0 PCMU, 8 PCMA, 9 G722 */
 		if (m->rtp && (pt == 0 || pt == 8 || pt == 9))
 			m->taken = 1;
 	}
 	if (m->nfmt == 0)
-		return fail(why, whysz, FC_WARN_MISC, "SDP media line %d has no formats", ps->nmedia);
+		return fail(why, whysz, FC_WARN_MISC, "SDP media line %d has no formats",
+		            ps->nmedia);
 	return 0;
 }
 
@@ -190,19 +199,23 @@ int fc_sdp_check(const char *sdp, size_t n, char *why, size_t whysz)
 			/* Only blank lines may follow the last line. */
 			for (const char *q = next; q < end; q++)
 				if (*q != '\r' && *q != '\n')
-					return fail(why, whysz, FC_WARN_MISC, "SDP has an empty line %d", lines + 1);
+					return fail(why, whysz, FC_WARN_MISC,
+					            "SDP has an empty line %d", lines + 1);
 			break;
 		}
 		if (++lines > FC_SDP_LINES_MAX)
-			return fail(why, whysz, FC_WARN_MISC, "SDP has more than %d lines", FC_SDP_LINES_MAX);
+			return fail(why, whysz, FC_WARN_MISC, "SDP has more than %d lines",
+			            FC_SDP_LINES_MAX);
 		if (le - p > FC_SDP_LINE_MAX)
-			return fail(why, whysz, FC_WARN_MISC, "SDP line %d is longer than %d bytes", lines,
-			            FC_SDP_LINE_MAX);
+			return fail(why, whysz, FC_WARN_MISC, "SDP line %d is longer than %d bytes",
+			            lines, FC_SDP_LINE_MAX);
 		if (le - p < 2 || p[0] < 'a' || p[0] > 'z' || p[1] != '=')
-			return fail(why, whysz, FC_WARN_MISC, "SDP line %d is not <type>=<value>", lines);
+			return fail(why, whysz, FC_WARN_MISC, "SDP line %d is not <type>=<value>",
+			            lines);
 		for (const char *q = p + 2; q < le; q++)
 			if ((unsigned char)*q < 0x20 && *q != '\t')
-				return fail(why, whysz, FC_WARN_MISC, "SDP line %d has a control character", lines);
+				return fail(why, whysz, FC_WARN_MISC,
+				            "SDP line %d has a control character", lines);
 		const char *v = p + 2;
 		if (lines == 1 && !(le - v == 1 && v[0] == '0'))
 			return fail(why, whysz, FC_WARN_MISC, "SDP does not start with v=0");
@@ -215,7 +228,8 @@ int fc_sdp_check(const char *sdp, size_t n, char *why, size_t whysz)
 		}
 		case 'c':
 			if (!conn_line(v, le))
-				return fail(why, whysz, FC_WARN_MISC, "SDP line %d is not a connection line", lines);
+				return fail(why, whysz, FC_WARN_MISC,
+				            "SDP line %d is not a connection line", lines);
 			if (ps.nmedia)
 				ps.m.has_c = 1;
 			else
@@ -238,11 +252,14 @@ int fc_sdp_check(const char *sdp, size_t n, char *why, size_t whysz)
 	case 0:
 		return fail(why, whysz, FC_WARN_MEDIA, "SDP has no media line");
 	case 1:
-		return fail(why, whysz, FC_WARN_MEDIA, "Media type not available: no active audio stream");
+		return fail(why, whysz, FC_WARN_MEDIA,
+		            "Media type not available: no active audio stream");
 	case 2:
-		return fail(why, whysz, FC_WARN_PROTO, "Incompatible transport protocol: no RTP audio stream");
+		return fail(why, whysz, FC_WARN_PROTO,
+		            "Incompatible transport protocol: no RTP audio stream");
 	case 3:
-		return fail(why, whysz, FC_WARN_FORMAT, "Incompatible media format: none of " FC_SDP_CODECS);
+		return fail(why, whysz, FC_WARN_FORMAT,
+		            "Incompatible media format: none of " FC_SDP_CODECS);
 	default:
 		return fail(why, whysz, FC_WARN_MISC, "SDP audio stream has no connection address");
 	}

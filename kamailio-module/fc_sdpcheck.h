@@ -14,10 +14,10 @@
 #define FC_SDP_FMTS_MAX 64   /* formats on one m= line */
 
 /* Warning codes of RFC 3261 section 20.43. */
-#define FC_WARN_PROTO 302   /* Incompatible transport protocol */
-#define FC_WARN_MEDIA 304   /* Media type not available */
-#define FC_WARN_FORMAT 305  /* Incompatible media format */
-#define FC_WARN_MISC 399    /* Miscellaneous warning */
+#define FC_WARN_PROTO 302  /* Incompatible transport protocol */
+#define FC_WARN_MEDIA 304  /* Media type not available */
+#define FC_WARN_FORMAT 305 /* Incompatible media format */
+#define FC_WARN_MISC 399   /* Miscellaneous warning */
 
 /* The audio codecs Fulcrum answers with (by encoding name; static payload
  * types 0, 8 and 9 need no rtpmap). */

@@ -53,12 +53,13 @@ int fc_uri_scheme_ok(const char *uri, size_t n)
 	if (fc_ieq(uri, sl, "sip") || fc_ieq(uri, sl, "sips") || fc_ieq(uri, sl, "tel"))
 		return 1;
 	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
-	if (sl == 0 || fc_lower((unsigned char)uri[0]) < 'a' || fc_lower((unsigned char)uri[0]) > 'z')
+	if (sl == 0 || fc_lower((unsigned char)uri[0]) < 'a' ||
+	    fc_lower((unsigned char)uri[0]) > 'z')
 		return -1;
 	for (size_t i = 1; i < sl; i++) {
 		unsigned char ch = (unsigned char)fc_lower((unsigned char)uri[i]);
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' || ch == '-' ||
-		      ch == '.'))
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' ||
+		      ch == '-' || ch == '.'))
 			return -1;
 	}
 	return 0;
@@ -253,7 +254,8 @@ static int part_is_sdp(const char *p, const char *hend)
 			size_t nl = (size_t)(colon - p);
 			trim_lws(&name, &nl);
 			if (fc_ieq(name, nl, "content-type") || fc_ieq(name, nl, "c"))
-				return fc_ctype_is(colon + 1, (size_t)(le - colon - 1), "application/sdp");
+				return fc_ctype_is(colon + 1, (size_t)(le - colon - 1),
+				                   "application/sdp");
 		}
 		p = le;
 	}

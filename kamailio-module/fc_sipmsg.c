@@ -105,7 +105,8 @@ static int add_xhdr(json_t *hdrs, struct hdr_field *h, str v, int *dropped, int 
 	}
 	memcpy(buf, v.s, n);
 	n = fc_unfold(buf, n);
-	json_t *pair = json_pack("[oo]", fc_json_str(h->name.s, h->name.len), fc_json_str(buf, (int)n));
+	json_t *pair =
+	    json_pack("[oo]", fc_json_str(h->name.s, h->name.len), fc_json_str(buf, (int)n));
 	return pair ? json_array_append_new(hdrs, pair) : -1;
 }
 
@@ -178,8 +179,8 @@ json_t *fc_sipmsg_invite(struct sip_msg *msg, const str *sdp, int *code, const c
 	 * sip:%2B1415555010%30@ calls +14155550100. One that does not unescape
 	 * to printable text is passed as written (it matches no number). */
 	char user[FC_URI_USER_MAX];
-	int ul = fc_uri_user_unescape(msg->parsed_uri.user.s, (size_t)msg->parsed_uri.user.len, user,
-	                              sizeof user);
+	int ul = fc_uri_user_unescape(msg->parsed_uri.user.s, (size_t)msg->parsed_uri.user.len,
+	                              user, sizeof user);
 	if (ul >= 0)
 		err |= set_str(o, "ruri_user", user, ul);
 	else

@@ -8,9 +8,9 @@
 #include "../../core/parser/msg_parser.h"
 
 #define FC_MAX_BODY (32 * 1024)
-#define FC_MAX_XHDRS 64         /* X- headers passed on; more are counted (headers_dropped) */
-#define FC_XHDR_VALUE_MAX 1024  /* bytes of one X- header value passed on (headers_cut) */
-#define FC_URI_USER_MAX 256     /* an unescaped Request-URI user */
+#define FC_MAX_XHDRS 64        /* X- headers passed on; more are counted (headers_dropped) */
+#define FC_XHDR_VALUE_MAX 1024 /* bytes of one X- header value passed on (headers_cut) */
+#define FC_URI_USER_MAX 256    /* an unescaped Request-URI user */
 
 /* Returns a new object, or NULL with *code and *reason set to the SIP error the
  * caller should answer with (400 for unparsable parts, 413 for a body that is

@@ -93,8 +93,9 @@ static int find_sdp(struct sip_msg *msg, str *sdp, fc_refusal *r)
 		}
 	}
 	snprintf(r->hdrs, sizeof r->hdrs, "Accept: %s\r\n", FC_ACCEPTED_BODIES);
-	return refuse(r, 415, mp < 0 ? "Unsupported Media Type - Bad Multipart Body"
-	                             : "Unsupported Media Type");
+	return refuse(r, 415,
+	              mp < 0 ? "Unsupported Media Type - Bad Multipart Body"
+	                     : "Unsupported Media Type");
 }
 
 int fc_uas_check_invite(struct sip_msg *msg, str *sdp, fc_refusal *r)

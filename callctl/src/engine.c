@@ -741,7 +741,8 @@ void eng_sip_params(form *p, const char *sid, json_t *sip, const char *kind, jso
 	json_int_t dropped = json_integer_value(json_object_get(sip, "headers_dropped"));
 	json_int_t cut = json_integer_value(json_object_get(sip, "headers_cut"));
 	if (dropped || cut)
-		LOGW("call %s: the INVITE's X- headers beyond the first 64 (%lld) are not passed on, "
+		LOGW("call %s: the INVITE's X- headers beyond the first 64 (%lld) are not passed "
+		     "on, "
 		     "and %lld values were cut to 1024 bytes",
 		     sid, (long long)dropped, (long long)cut);
 }
@@ -936,7 +937,7 @@ static void on_incoming(const char *id, json_t *ev)
 	}
 	c = call_new(eng_loop, sid);
 	if (!c)
-		return; /* stays pending, claimed again later */
+		return;         /* stays pending, claimed again later */
 	c->start_ms = now_ms(); /* proxywatch.c compares it with a restarted proxy's start */
 	snprintf(c->proxy, sizeof c->proxy, "%s", proxy);
 	snprintf(c->event_id, sizeof c->event_id, "%s", id);
@@ -1186,8 +1187,8 @@ static void after_take(const char *id, const char *root, const char *type, json_
 
 void eng_take_over(const char *root)
 {
-	json_t *ev = json_pack("{s:s,s:s,s:s}", "type", "call.takeover", "call_sid", root, "root",
-	                       root);
+	json_t *ev =
+	    json_pack("{s:s,s:s,s:s}", "type", "call.takeover", "call_sid", root, "root", root);
 	if (!ev || call_find(root)) {
 		json_decref(ev);
 		return;

@@ -21,10 +21,14 @@ static void test_accepted(void **state)
 {
 	(void)state;
 	char why[160];
-	assert_int_equal(check(HEAD "m=audio 4000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n", why), 0);
+	assert_int_equal(
+	    check(HEAD "m=audio 4000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n", why),
+	    0);
 	assert_int_equal(check(HEAD "m=audio 4000 RTP/AVP 8\r\n", why), 0);
-	assert_int_equal(check(HEAD "m=audio 4000 RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n", why), 0);
-	assert_int_equal(check(HEAD "m=audio 4000 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 pcmu/8000\r\n", why), 0);
+	assert_int_equal(
+	    check(HEAD "m=audio 4000 RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n", why), 0);
+	assert_int_equal(
+	    check(HEAD "m=audio 4000 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 pcmu/8000\r\n", why), 0);
 	/* media-level c= only, video first, LF line ends, trailing blank line */
 	assert_int_equal(check("v=0\no=- 1 1 IN IP6 ::1\ns=-\nt=0 0\nm=video 5000 RTP/AVP 31\n"
 	                       "m=audio 4000/2 RTP/AVP 9\nc=IN IP6 ::1\n\n",

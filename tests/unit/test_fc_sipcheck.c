@@ -124,21 +124,18 @@ static void test_multipart(void **state)
 	assert_memory_equal(sdp, SDP, n);
 	/* no SDP part */
 	strcpy(body, "--b1\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b1--\r\n");
-	assert_int_equal(fc_multipart_sdp(S("multipart/mixed;boundary=b1"), body, strlen(body), &sdp,
-	                                  &n),
-	                 0);
+	assert_int_equal(
+	    fc_multipart_sdp(S("multipart/mixed;boundary=b1"), body, strlen(body), &sdp, &n), 0);
 	/* malformed: no boundary, no delimiter, no close delimiter */
 	assert_int_equal(fc_multipart_sdp(S("multipart/mixed"), body, strlen(body), &sdp, &n), -1);
-	assert_int_equal(fc_multipart_sdp(S("multipart/mixed;boundary=zz"), body, strlen(body),
-	                                  &sdp, &n),
-	                 -1);
+	assert_int_equal(
+	    fc_multipart_sdp(S("multipart/mixed;boundary=zz"), body, strlen(body), &sdp, &n), -1);
 	strcpy(body, "--b1\r\nContent-Type: text/plain\r\n\r\nhi\r\n");
-	assert_int_equal(fc_multipart_sdp(S("multipart/mixed;boundary=b1"), body, strlen(body), &sdp,
-	                                  &n),
-	                 -1);
-	assert_int_equal(fc_multipart_sdp(S("multipart/mixed;boundary=\"open"), body, strlen(body),
-	                                  &sdp, &n),
-	                 -1);
+	assert_int_equal(
+	    fc_multipart_sdp(S("multipart/mixed;boundary=b1"), body, strlen(body), &sdp, &n), -1);
+	assert_int_equal(
+	    fc_multipart_sdp(S("multipart/mixed;boundary=\"open"), body, strlen(body), &sdp, &n),
+	    -1);
 }
 
 int main(void)
