@@ -95,7 +95,7 @@ test-compose:
 
 # Call-rate capacity against a plain stateful Kamailio proxy (sipp, ~10 min at most).
 .PHONY: bench
-bench: all
+bench: deps all
 	@python3 tests/bench/bench.py
 
 # Everything CI runs. The last line is "N passed, N failed".

@@ -22,12 +22,14 @@ PKGS=(
 	baresip-core
 )
 # Packages wanted only when their command is missing: Node.js and npm run
-# Twilio's Node.js helper library in tests/e2e/test_twilio_node.py. A Node.js
+# Twilio's Node.js helper library in tests/e2e/test_twilio_node.py; dumpcap
+# captures loopback for make bench's added-delay figures. A Node.js
 # from elsewhere (NodeSource's nodejs ships npm and conflicts with Debian's
 # npm package) is left alone.
 declare -A CMD_PKGS=(
 	[nodejs]=node
 	[npm]=npm
+	[wireshark-common]=dumpcap
 )
 # package -> the system services it ships
 declare -A SERVICES=(
@@ -43,7 +45,7 @@ for p in "${PKGS[@]}"; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$st" = installed ] || missing+=("$p")
 done
-for p in nodejs npm; do
+for p in "${!CMD_PKGS[@]}"; do
 	command -v "${CMD_PKGS[$p]}" >/dev/null || missing+=("$p")
 done
 
@@ -127,7 +129,7 @@ for p in "${PKGS[@]}"; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$st" = installed ] || still+=("$p")
 done
-for p in nodejs npm; do
+for p in "${!CMD_PKGS[@]}"; do
 	command -v "${CMD_PKGS[$p]}" >/dev/null || still+=("$p")
 done
 if [ ${#still[@]} -ne 0 ]; then
