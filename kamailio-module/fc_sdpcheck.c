@@ -114,6 +114,9 @@ static int media_line(parse *ps, const char *v, const char *end, char *why, size
 	memset(m, 0, sizeof *m);
 	const char *f;
 	size_t fn;
+	if (v < end && *v == ' ') /* RFC 4566 section 5: no space after "=" */
+		return fail(why, whysz, FC_WARN_MISC, "SDP media line %d starts with a space",
+		            ps->nmedia);
 	if (!field(&v, end, &f, &fn))
 		return fail(why, whysz, FC_WARN_MISC, "SDP media line %d is empty", ps->nmedia);
 	m->audio = fc_ieq(f, fn, "audio");

@@ -69,6 +69,7 @@ static void test_refused(void **state)
 	expect(HEAD "m=audio 4000 RTP/AVP 128\r\n", FC_WARN_MISC, "payload type");
 	expect(HEAD "m=audio 4000 RTP/AVP\r\n", FC_WARN_MISC, "no formats");
 	expect(HEAD "m=audio\r\n", FC_WARN_MISC, "no port");
+	expect(HEAD "m= audio 4000 RTP/AVP 0\r\n", FC_WARN_MISC, "starts with a space");
 	expect(HEAD "c=IN IP4\r\nm=audio 4000 RTP/AVP 0\r\n", FC_WARN_MISC, "connection line");
 	expect(HEAD "a=x\001y\r\n", FC_WARN_MISC, "control");
 }
