@@ -36,12 +36,28 @@ def _tone_wav(path, seconds=5, rate=8000):
     w.close()
 
 
+def _port_pair():
+    """A free SIP port whose next port is free for TCP too: baresip 1.0 also
+    listens for SIP over TLS on port + 1, whatever sip_transports says."""
+    for _ in range(50):
+        port = free_port()
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            t.bind((LOOPBACK, port + 1))
+            return port
+        except OSError:
+            continue
+        finally:
+            t.close()
+    raise RuntimeError("no free port pair for baresip")
+
+
 class Softphone:
     def __init__(self, logdir, user="bob"):
         self.user = user
         self.dir = os.path.join(logdir, "baresip-%s" % user)
         os.makedirs(self.dir, exist_ok=True)
-        self.sip_port = free_port()
+        self.sip_port = _port_pair()
         self.ctrl_port = free_port(udp=False)
         _tone_wav(os.path.join(self.dir, "tone.wav"))
         with open(os.path.join(self.dir, "config"), "w") as f:
