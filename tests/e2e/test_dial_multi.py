@@ -73,8 +73,10 @@ class DialMultiTest(DialTestCase):
         """Two targets answer at about the same time: exactly one is bridged; the other
         is either CANCELled before its 200 or, if its 200 raced, ACKed and
         hung up with a BYE at once; never both connected."""
+        # 150 ms apart: when the two 200s cross our CANCEL exactly, sipp
+        # cannot take the CANCEL, ACK and BYE that reach it in one burst.
         a = self.uas("uas_answer", user="a", ring_ms=1000)
-        b = self.uas("uas_answer", user="b", ring_ms=1000)
+        b = self.uas("uas_answer", user="b", ring_ms=1150)
         num, p = self.route_number(dial_twiml(sip_noun(a.uri()), sip_noun(b.uri()), timeout=10))
         res = self.caller(num, call_ms=3000).wait()
         pa, pb = a.wait(8), b.wait(8)
