@@ -170,19 +170,32 @@ int fc_dlg_send_bare(const fc_dialog *snap, const char *method, unsigned int cse
 	return 0;
 }
 
+dlg_t *fc_dlg_early(const fc_dialog *d, const char **why)
+{
+	str cid = {(char *)d->call_id, (int)strlen(d->call_id)};
+	str ftag = {(char *)d->loc_tag, (int)strlen(d->loc_tag)};
+	str from = {(char *)d->loc_uri, (int)strlen(d->loc_uri)};
+	str to = {(char *)d->rem_uri, (int)strlen(d->rem_uri)};
+	str ruri = {(char *)d->rem_target, (int)strlen(d->rem_target)};
+	str dst = {(char *)d->dst_uri, (int)strlen(d->dst_uri)};
+	dlg_t *t = NULL;
+	if (tmb.new_dlg_uac(&cid, &ftag, d->loc_seq, &from, &to, &t) < 0) {
+		*why = "cannot build the dialog";
+		return NULL;
+	}
+	if (tmb.set_dlg_target(t, &ruri, dst.len ? &dst : NULL) < 0) {
+		tmb.free_dlg(t);
+		*why = "bad target";
+		return NULL;
+	}
+	return t;
+}
+
 dlg_t *fc_dlg_of_2xx(const fc_dialog *early, struct sip_msg *rpl)
 {
-	str cid = {(char *)early->call_id, (int)strlen(early->call_id)};
-	str ftag = {(char *)early->loc_tag, (int)strlen(early->loc_tag)};
-	str from = {(char *)early->loc_uri, (int)strlen(early->loc_uri)};
-	str to = {(char *)early->rem_uri, (int)strlen(early->rem_uri)};
-	str ruri = {(char *)early->rem_target, (int)strlen(early->rem_target)};
-	str dst = {(char *)early->dst_uri, (int)strlen(early->dst_uri)};
-	dlg_t *d = NULL;
-	if (tmb.new_dlg_uac(&cid, &ftag, early->loc_seq, &from, &to, &d) < 0)
-		return NULL;
-	if (tmb.set_dlg_target(d, &ruri, dst.len ? &dst : NULL) < 0 ||
-	    tmb.dlg_response_uac(d, rpl, IS_TARGET_REFRESH) < 0) {
+	const char *why;
+	dlg_t *d = fc_dlg_early(early, &why);
+	if (d && tmb.dlg_response_uac(d, rpl, IS_TARGET_REFRESH) < 0) {
 		tmb.free_dlg(d);
 		return NULL;
 	}

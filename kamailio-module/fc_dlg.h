@@ -21,6 +21,10 @@ typedef struct fc_uac_ctx {
 } fc_uac_ctx;
 fc_uac_ctx *fc_uac_ctx_new(const char *sid, int initial, const char *method, const char *req_id);
 
+/* The early tm dialog (shm: free it with tmb.free_dlg) of the INVITE an
+ * out-leg with dialog d sends, or NULL with *why set. */
+dlg_t *fc_dlg_early(const fc_dialog *d, const char **why);
+
 /* The dialog the 2xx rpl establishes for the INVITE sent on the early
  * dialog early (tm's dlg_t, in shm: free it with tmb.free_dlg), or NULL. */
 dlg_t *fc_dlg_of_2xx(const fc_dialog *early, struct sip_msg *rpl);

@@ -50,20 +50,10 @@ static void uri_transport(const char *uri, char *out, size_t n)
 static int send_invite(const char *sid, const fc_dialog *d, const char *hdrs, const char *sdp,
                        const char *extra, char *err, size_t errlen)
 {
-	str cid = {(char *)d->call_id, (int)strlen(d->call_id)};
-	str ftag = {(char *)d->loc_tag, (int)strlen(d->loc_tag)};
-	str from = {(char *)d->loc_uri, (int)strlen(d->loc_uri)};
-	str to = {(char *)d->rem_uri, (int)strlen(d->rem_uri)};
-	str ruri = {(char *)d->rem_target, (int)strlen(d->rem_target)};
-	str dst = {(char *)d->dst_uri, (int)strlen(d->dst_uri)};
-	dlg_t *dlg = NULL;
-	if (tmb.new_dlg_uac(&cid, &ftag, d->loc_seq, &from, &to, &dlg) < 0) {
-		snprintf(err, errlen, "cannot build the dialog");
-		return -1;
-	}
-	if (tmb.set_dlg_target(dlg, &ruri, dst.len ? &dst : NULL) < 0) {
-		tmb.free_dlg(dlg);
-		snprintf(err, errlen, "bad target");
+	const char *why;
+	dlg_t *dlg = fc_dlg_early(d, &why);
+	if (!dlg) {
+		snprintf(err, errlen, "%s", why);
 		return -1;
 	}
 	char transport[8], contact[FC_DIALOG_HDRS_MAX];
